@@ -1,0 +1,26 @@
+using CortexEdge.Agent.Configuration;
+using CortexEdge.Sync.Mqtt;
+
+namespace CortexEdge.Agent.Daemon;
+
+/// <summary>Turns a broker section of the configuration into MQTT client options.</summary>
+public static class BrokerConnection
+{
+    /// <summary>Client options for <paramref name="broker"/>, reading the password file if one is named.</summary>
+    /// <exception cref="IOException">The password file cannot be read.</exception>
+    public static MqttClientOptions ToMqttOptions(BrokerConfig broker, string clientId, bool persistentSession)
+    {
+        return new MqttClientOptions
+        {
+            Host = broker.Host,
+            Port = broker.Port,
+            ClientId = clientId,
+            Username = broker.Username,
+            Password = broker.PasswordFile is null ? null : File.ReadAllText(broker.PasswordFile).Trim(),
+            KeepAlive = TimeSpan.FromSeconds(broker.KeepAliveSeconds),
+            CleanSession = !persistentSession,
+            SessionExpiryIntervalSeconds = persistentSession ? 7 * 24 * 3600 : null,
+            Tls = broker.Tls is { } tls ? new MqttTlsOptions { CaFile = tls.CaFile, ClientCertificateFile = tls.CertFile, ClientKeyFile = tls.KeyFile } : null,
+        };
+    }
+}

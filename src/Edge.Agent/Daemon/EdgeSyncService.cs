@@ -1,0 +1,169 @@
+using CortexEdge.Agent.Configuration;
+using CortexEdge.Agent.Metrics;
+using CortexEdge.Agent.Policy;
+using CortexEdge.Core;
+using CortexEdge.Sync.Mqtt;
+using CortexEdge.Sync.Sync;
+using Microsoft.Extensions.Logging;
+
+namespace CortexEdge.Agent.Daemon;
+
+/// <summary>
+/// An edge node's sync with the leader, run when the sync policy allows: each decision (sync now,
+/// priority collections only, defer) is logged with its reason and acted on in one burst, then the
+/// node stays quiet until the next check or the defer time.
+/// </summary>
+public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
+{
+    private readonly EdgeDatabase _database;
+    private readonly AgentConfig _config;
+    private readonly ILogger _logger;
+    private readonly MqttSyncNode _node;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private long _bursts;
+    private long _failedBursts;
+    private SyncStatus? _lastStatus;
+
+    /// <summary>Creates the service; <see cref="Start"/> runs it.</summary>
+    public EdgeSyncService(EdgeDatabase database, AgentConfig config, ILogger logger, IBatterySource? battery = null, INetworkSource? network = null)
+    {
+        _database = database;
+        _config = config;
+        _logger = logger;
+        BrokerConfig upstream = config.Brokers.Upstream ?? throw new ArgumentException("an edge node syncs through brokers.upstream");
+        _node = new MqttSyncNode(
+            new MqttClient(BrokerConnection.ToMqttOptions(upstream, $"ce-node-{config.Fleet}-{config.Node}", persistentSession: false)),
+            new EdgeDatabaseSyncStore(database), config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
+        SyncPolicyConfig policy = config.SyncPolicy;
+        Policy = new SyncPolicy(
+            battery ?? new SysfsBatterySource(policy.PowerSupplyRoot),
+            network ?? new SysfsNetworkSource(new SysfsNetworkOptions { NetClassRoot = policy.NetClassRoot, ProcNetRoot = policy.ProcNetRoot, MeteredInterfaces = policy.MeteredInterfaces }),
+            this,
+            Cli.PolicyCommand.ToOptions(policy));
+    }
+
+    /// <summary>The policy deciding when and what to sync, with its decision log.</summary>
+    public SyncPolicy Policy { get; }
+
+    /// <summary>Sync bursts run (each one SyncOnce round).</summary>
+    public long Bursts => Interlocked.Read(ref _bursts);
+
+    /// <summary>The sync status after the last burst.</summary>
+    public SyncStatus? LastStatus => Volatile.Read(ref _lastStatus);
+
+    /// <summary>Starts deciding and syncing in the background.</summary>
+    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan check = TimeSpan.FromSeconds(_config.SyncPolicy.CheckIntervalSeconds);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            SyncDecision decision = Policy.Evaluate();
+            if (Policy.Log.Latest == decision)
+            {
+                _logger.LogInformation("sync policy: {Action} ({Rule}): {Reason}", decision.Action, decision.Rule, decision.Reason);
+            }
+
+            TimeSpan wait = check;
+            if (decision.Action is SyncAction.SyncNow or SyncAction.PriorityOnly)
+            {
+                await BurstAsync(decision.Action == SyncAction.SyncNow ? SyncScope.All : SyncScope.PriorityOnly, cancellationToken).ConfigureAwait(false);
+            }
+            else if (decision.DeferUntil is { } until)
+            {
+                TimeSpan untilThen = until - DateTimeOffset.UtcNow;
+                wait = untilThen < check ? (untilThen > TimeSpan.Zero ? untilThen : check) : check;
+            }
+
+            try
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs one full sync burst now, whatever the policy says (the operator's "sync now").</summary>
+    public async Task<SyncStatus?> SyncNowAsync(CancellationToken cancellationToken)
+    {
+        await BurstAsync(SyncScope.All, cancellationToken).ConfigureAwait(false);
+        return LastStatus;
+    }
+
+    private async Task BurstAsync(SyncScope scope, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(Math.Max(10, _config.SyncPolicy.CheckIntervalSeconds * 4)));
+        try
+        {
+            SyncStatus status = await _node.SyncOnceAsync(scope, deadline.Token).ConfigureAwait(false);
+            Volatile.Write(ref _lastStatus, status);
+            Interlocked.Increment(ref _bursts);
+            _logger.LogInformation("sync burst ({Scope}) done: backlog {Ops} ops, lag {Lag} ops", scope, status.Backlog.TotalOps, status.LagOps);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or MqttException or EdgeException or TimeoutException)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _failedBursts);
+            _logger.LogWarning("sync burst ({Scope}) did not complete: {Error}; retried at the next check", scope, ex.Message);
+        }
+    }
+
+    /// <inheritdoc />
+    public BacklogSnapshot Read()
+    {
+        SyncStatus status = _node.GetStatus();
+        SyncBacklog backlog = status.Backlog;
+        EdgeDatabaseStats stats = _database.GetStats();
+        return new BacklogSnapshot(
+            [
+                new BacklogPriorityStats(SyncPriority.High, backlog.Priority.Ops, backlog.Priority.Bytes, backlog.Priority.Ops == 0 ? null : backlog.Priority.OldestAge),
+                new BacklogPriorityStats(SyncPriority.Normal, backlog.Normal.Ops, backlog.Normal.Bytes, backlog.Normal.Ops == 0 ? null : backlog.Normal.OldestAge),
+            ],
+            stats.WalUsedBytes,
+            stats.WalQuotaBytes);
+    }
+
+    /// <summary>Writes the sync and policy figures for /metrics.</summary>
+    public void WriteMetrics(PrometheusTextWriter writer)
+    {
+        SyncStatus status = _node.GetStatus();
+        writer.Family("ce_sync_backlog_ops", "gauge", "Own ops not yet acknowledged by the leader").Sample("ce_sync_backlog_ops", status.Backlog.TotalOps);
+        writer.Family("ce_sync_backlog_bytes", "gauge", "Bytes of own ops not yet acknowledged").Sample("ce_sync_backlog_bytes", status.Backlog.TotalBytes);
+        writer.Family("ce_sync_lag_ops", "gauge", "Leader ops not yet downloaded").Sample("ce_sync_lag_ops", status.LagOps);
+        writer.Family("ce_sync_bursts_total", "counter", "Sync rounds run").Sample("ce_sync_bursts_total", Bursts);
+        writer.Family("ce_sync_failed_bursts_total", "counter", "Sync rounds that did not complete").Sample("ce_sync_failed_bursts_total", Interlocked.Read(ref _failedBursts));
+        writer.Family("ce_sync_clock_skew_refusals_total", "counter", "Ops the leader refused for clock skew").Sample("ce_sync_clock_skew_refusals_total", status.ClockSkewRefusals);
+        writer.Family("ce_sync_last_upload_timestamp_seconds", "gauge", "Unix time of the last acknowledged upload").Sample("ce_sync_last_upload_timestamp_seconds", status.LastUploadAt?.ToUnixTimeSeconds() ?? 0);
+        writer.Family("ce_sync_decision", "gauge", "Current sync policy decision (1 for the active one)");
+        SyncDecision? current = Policy.Current;
+        foreach (SyncAction action in Enum.GetValues<SyncAction>())
+        {
+            writer.Sample("ce_sync_decision", current?.Action == action ? 1 : 0, ("action", action.ToString()), ("rule", current?.Action == action ? current.Rule.ToString() : ""));
+        }
+
+        writer.Family("ce_sync_decision_changes_total", "counter", "Times the policy changed its decision").Sample("ce_sync_decision_changes_total", Policy.Log.ChangeCount);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        await _node.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

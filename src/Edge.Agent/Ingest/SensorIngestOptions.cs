@@ -1,0 +1,17 @@
+namespace CortexEdge.Agent.Ingest;
+
+/// <summary>Batching and logging limits of <see cref="SensorIngest"/>.</summary>
+public sealed record SensorIngestOptions
+{
+    /// <summary>Readings per batch at most; a full batch is written at once.</summary>
+    public int BatchMaxReadings { get; init; } = 1000;
+
+    /// <summary>Longest a reading waits for its batch to be written.</summary>
+    public TimeSpan BatchMaxDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Readings waiting to be written past which the pump stops taking messages.</summary>
+    public int PendingReadingsMax { get; init; } = 100_000;
+
+    /// <summary>At most one parse-error log line per rule per this interval.</summary>
+    public TimeSpan ParseErrorLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+}

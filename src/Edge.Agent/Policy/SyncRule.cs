@@ -1,0 +1,35 @@
+namespace CortexEdge.Agent.Policy;
+
+/// <summary>
+/// The rule that produced a <see cref="SyncDecision"/>, in the order the rules are tried (the first
+/// that applies wins). docs/sync-policy.md has the table.
+/// </summary>
+public enum SyncRule
+{
+    /// <summary>1. The offline queue is nearly at its quota: sync now whatever else holds (data would otherwise be lost or refused).</summary>
+    QuotaNearlyFull = 1,
+
+    /// <summary>2. The battery is critical and discharging: defer.</summary>
+    CriticalBattery,
+
+    /// <summary>3. No network link is up: defer.</summary>
+    NoLink,
+
+    /// <summary>4. The battery is low and discharging: priority collections only.</summary>
+    LowBattery,
+
+    /// <summary>5. The link is metered or poor, but the oldest unsent operation is too old: sync everything.</summary>
+    CostlyLinkBacklogOld,
+
+    /// <summary>6. The link is metered or poor, but the offline queue is filling: sync everything.</summary>
+    CostlyLinkQuotaHigh,
+
+    /// <summary>7. The link is metered: priority collections only.</summary>
+    MeteredLink,
+
+    /// <summary>8. The link is poor (weak Wi-Fi signal or slow broker round trip): priority collections only.</summary>
+    PoorLink,
+
+    /// <summary>9. Nothing restricts sync: sync everything.</summary>
+    Unrestricted,
+}

@@ -1,0 +1,483 @@
+using System.Buffers;
+using System.Text.Json;
+using CortexEdge.Core.Clocks;
+using CortexEdge.Core.State;
+using CortexEdge.Core.Wal;
+using Microsoft.Data.Sqlite;
+
+namespace CortexEdge.Core.Documents;
+
+/// <summary>
+/// Documents as a state module: <see cref="WalRecordKind.Document"/> records, an in-memory overlay of
+/// per-document deltas not yet checkpointed, and the SQLite table <c>ce_documents</c> (CRDT state
+/// blob + materialized JSON per key). Reads merge the overlay over SQLite (overlay read first).
+/// </summary>
+internal sealed class DocumentStateModule : IStateModule
+{
+    private const string SelectStateSql = "SELECT state FROM ce_documents WHERE collection = $collection AND key = $key;";
+    private const string ScanSql = "SELECT key, state, json FROM ce_documents WHERE collection = $collection AND key >= $from ORDER BY key;";
+
+    private static readonly WalRecordKind[] s_kinds = [WalRecordKind.Document];
+
+    private readonly object _overlayLock = new();
+    private readonly Dictionary<string, SortedDictionary<string, OverlayEntry>> _overlay = new(StringComparer.Ordinal);
+    private readonly Queue<(long Lsn, string Collection, string Key)> _overlayOrder = new();
+    private readonly Dictionary<(string Collection, string Key), DocumentState> _staged = [];
+    private readonly Func<StateReadConnection> _rentReader;
+    // Conflict counts: checkpointed totals (persisted in ce_conflicts with the checkpoint, so a
+    // replayed op is never counted twice) plus counts of applied ops not yet checkpointed.
+    private readonly Lock _conflictLock = new();
+    private readonly Dictionary<string, CollectionConflictStats> _checkpointedConflicts = new(StringComparer.Ordinal);
+    private readonly List<(long Lsn, string Collection, CollectionConflictStats Counts)> _pendingConflicts = [];
+    private Dictionary<string, CollectionConflictStats>? _writtenConflicts;
+    private int _overlayCount;
+
+    public DocumentStateModule(Func<StateReadConnection> rentReader)
+    {
+        _rentReader = rentReader;
+    }
+
+    public string Name => "documents";
+
+    public IReadOnlyList<WalRecordKind> RecordKinds => s_kinds;
+
+    /// <summary>This database's replica id: ops from any other origin are checked for conflicts as they are applied. Set before replay.</summary>
+    public ulong LocalReplicaId { get; set; }
+
+    /// <summary>Documents currently held in the overlay (changed since the last checkpoint).</summary>
+    public int OverlayDocumentCount => Volatile.Read(ref _overlayCount);
+
+    public void CreateSchema(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        StateStore.Execute(connection, transaction,
+            "CREATE TABLE IF NOT EXISTS ce_documents(collection TEXT NOT NULL, key TEXT NOT NULL, state BLOB NOT NULL, json TEXT, lsn INTEGER NOT NULL, PRIMARY KEY(collection, key)) WITHOUT ROWID;");
+        StateStore.Execute(connection, transaction,
+            "CREATE TABLE IF NOT EXISTS ce_conflicts(collection TEXT NOT NULL PRIMARY KEY, discarded_writes INTEGER NOT NULL, siblings_created INTEGER NOT NULL, remote_ops INTEGER NOT NULL) WITHOUT ROWID;");
+    }
+
+    public void Load(SqliteConnection connection)
+    {
+        // Documents live in SQLite and are read on demand; only the conflict totals are preloaded.
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = "SELECT collection, discarded_writes, siblings_created, remote_ops FROM ce_conflicts;";
+        using SqliteDataReader rows = select.ExecuteReader();
+        lock (_conflictLock)
+        {
+            while (rows.Read())
+            {
+                _checkpointedConflicts[rows.GetString(0)] = new CollectionConflictStats(rows.GetInt64(1), rows.GetInt64(2), rows.GetInt64(3));
+            }
+        }
+    }
+
+    public void ValidateRemote(in StateRecord record)
+    {
+        try
+        {
+            DocumentCodec.Decode(record.Body, $"remote op {record.Header}");
+        }
+        catch (EdgeCorruptionException exception)
+        {
+            // Bad input from the network, not damaged local data: a plain error, and nothing persisted.
+            throw new EdgeException(EdgeErrorCode.DocumentMalformed, exception.Message, exception);
+        }
+    }
+
+    public void Apply(in StateRecord record)
+    {
+        DocumentOperation operation = DocumentCodec.Decode(record.Body, $"WAL LSN {record.Lsn}");
+        if (record.Header.OriginReplicaId != LocalReplicaId)
+        {
+            CountConflicts(record.Lsn, operation, record.Header.Timestamp);
+        }
+
+        lock (_overlayLock)
+        {
+            if (!_overlay.TryGetValue(operation.Collection, out SortedDictionary<string, OverlayEntry>? documents))
+            {
+                documents = new SortedDictionary<string, OverlayEntry>(Utf8KeyComparer.Instance);
+                _overlay.Add(operation.Collection, documents);
+            }
+
+            if (!documents.TryGetValue(operation.Key, out OverlayEntry? entry))
+            {
+                entry = new OverlayEntry();
+                documents.Add(operation.Key, entry);
+                _overlayCount++;
+            }
+
+            entry.Delta.Apply(operation, record.Header.Timestamp);
+            entry.LastLsn = record.Lsn;
+            _overlayOrder.Enqueue((record.Lsn, operation.Collection, operation.Key));
+        }
+    }
+
+    public void StageCheckpoint(in StateRecord record)
+    {
+        DocumentOperation operation = DocumentCodec.Decode(record.Body, $"WAL LSN {record.Lsn}");
+        var id = (operation.Collection, operation.Key);
+        if (!_staged.TryGetValue(id, out DocumentState? delta))
+        {
+            delta = new DocumentState();
+            _staged.Add(id, delta);
+        }
+
+        delta.Apply(operation, record.Header.Timestamp);
+    }
+
+    public void WriteCheckpoint(SqliteConnection connection, SqliteTransaction transaction, long throughLsn)
+    {
+        WriteConflicts(connection, transaction, throughLsn);
+        if (_staged.Count == 0)
+        {
+            return;
+        }
+
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = SelectStateSql;
+        SqliteParameter selectCollection = select.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter selectKey = select.Parameters.Add("$key", SqliteType.Text);
+        select.Prepare();
+
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText =
+            "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
+            "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
+        SqliteParameter upsertCollection = upsert.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
+        SqliteParameter upsertJson = upsert.Parameters.Add("$json", SqliteType.Text);
+        SqliteParameter upsertLsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
+        upsert.Prepare();
+
+        foreach (KeyValuePair<(string Collection, string Key), DocumentState> staged in _staged)
+        {
+            selectCollection.Value = staged.Key.Collection;
+            selectKey.Value = staged.Key.Key;
+            DocumentState state = ReadState(select, staged.Key.Collection, staged.Key.Key) ?? new DocumentState();
+            state.Merge(staged.Value);
+            upsertCollection.Value = staged.Key.Collection;
+            upsertKey.Value = staged.Key.Key;
+            upsertState.Value = state.Encode();
+            upsertJson.Value = state.Exists ? state.ToJson() : DBNull.Value;
+            upsertLsn.Value = throughLsn;
+            upsert.ExecuteNonQuery();
+        }
+    }
+
+    public void CompleteCheckpoint(long throughLsn)
+    {
+        _staged.Clear();
+        lock (_conflictLock)
+        {
+            if (_writtenConflicts is not null)
+            {
+                foreach (KeyValuePair<string, CollectionConflictStats> total in _writtenConflicts)
+                {
+                    _checkpointedConflicts[total.Key] = total.Value;
+                }
+
+                _pendingConflicts.RemoveAll(p => p.Lsn <= throughLsn);
+                _writtenConflicts = null;
+            }
+        }
+
+        lock (_overlayLock)
+        {
+            while (_overlayOrder.TryPeek(out var head) && head.Lsn <= throughLsn)
+            {
+                _overlayOrder.Dequeue();
+                if (_overlay.TryGetValue(head.Collection, out SortedDictionary<string, OverlayEntry>? documents)
+                    && documents.TryGetValue(head.Key, out OverlayEntry? entry)
+                    && entry.LastLsn <= throughLsn)
+                {
+                    documents.Remove(head.Key);
+                    _overlayCount--;
+                    if (documents.Count == 0)
+                    {
+                        _overlay.Remove(head.Collection);
+                    }
+                }
+            }
+        }
+    }
+
+    public void AbortCheckpoint()
+    {
+        _staged.Clear();
+        lock (_conflictLock)
+        {
+            _writtenConflicts = null;
+        }
+    }
+
+    /// <summary>The document, or null when absent or deleted. Sees every applied op.</summary>
+    public EdgeDocument? Get(string collection, string key)
+    {
+        DocumentState? state = GetState(collection, key);
+        return state is { Exists: true } ? new EdgeDocument(collection, key, state.ToJsonUtf8(), state.LastChange) : null;
+    }
+
+    /// <summary>Conflicts counted per collection over the database's life (checkpointed totals plus ops applied since).</summary>
+    public IReadOnlyDictionary<string, CollectionConflictStats> GetConflictStats()
+    {
+        lock (_conflictLock)
+        {
+            var totals = new Dictionary<string, CollectionConflictStats>(_checkpointedConflicts, StringComparer.Ordinal);
+            foreach ((long _, string collection, CollectionConflictStats counts) in _pendingConflicts)
+            {
+                totals[collection] = Add(totals.GetValueOrDefault(collection), counts);
+            }
+
+            return totals;
+        }
+    }
+
+    /// <summary>The full CRDT state of a document (overlay merged over SQLite), or null when it was never written. Sees every applied op.</summary>
+    public DocumentState? GetState(string collection, string key)
+    {
+        // Overlay first, then SQLite: the checkpointer commits before it drops overlay entries.
+        DocumentState? delta = null;
+        lock (_overlayLock)
+        {
+            if (_overlay.TryGetValue(collection, out SortedDictionary<string, OverlayEntry>? documents)
+                && documents.TryGetValue(key, out OverlayEntry? entry))
+            {
+                delta = entry.Delta.Clone();
+            }
+        }
+
+        DocumentState? state;
+        using (StateReadConnection reader = _rentReader())
+        {
+            SqliteCommand select = reader.Command(SelectStateSql, "$collection", "$key");
+            select.Parameters[0].Value = collection;
+            select.Parameters[1].Value = key;
+            state = ReadState(select, collection, key);
+        }
+
+        if (delta is not null)
+        {
+            state ??= new DocumentState();
+            state.Merge(delta);
+        }
+
+        return state;
+    }
+
+    // Conflicts are judged against the full state before the op: the overlay alone is partial.
+    // Runs under the database's write lock, so the state cannot change between read and apply.
+    private void CountConflicts(long lsn, DocumentOperation operation, HlcTimestamp timestamp)
+    {
+        Crdt.CrdtMergeOutcome outcome = default;
+        if (CanConflict(operation))
+        {
+            DocumentState state = GetState(operation.Collection, operation.Key) ?? new DocumentState();
+            outcome = state.Apply(operation, timestamp);
+        }
+
+        lock (_conflictLock)
+        {
+            _pendingConflicts.Add((lsn, operation.Collection, new CollectionConflictStats(outcome.DiscardedWrites, outcome.SiblingsCreated, 1)));
+        }
+    }
+
+    // Only LWW writes (put, patch) can be discarded and only multi-value writes create siblings;
+    // counter, set and delete ops never conflict, so they skip reading the full state.
+    private static bool CanConflict(DocumentOperation operation)
+    {
+        switch (operation.Kind)
+        {
+            case DocumentOperationKind.Put or DocumentOperationKind.Patch:
+                return true;
+            case DocumentOperationKind.Crdt:
+                foreach (DocumentField field in operation.Fields)
+                {
+                    if (field.Utf8JsonValue.Span[0] == (byte)DocumentFieldType.MvRegister)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    // Inside the checkpoint transaction: the totals through throughLsn, made visible to stats only
+    // once CompleteCheckpoint confirms the commit.
+    private void WriteConflicts(SqliteConnection connection, SqliteTransaction transaction, long throughLsn)
+    {
+        Dictionary<string, CollectionConflictStats> totals;
+        lock (_conflictLock)
+        {
+            if (!_pendingConflicts.Exists(p => p.Lsn <= throughLsn))
+            {
+                return;
+            }
+
+            totals = new Dictionary<string, CollectionConflictStats>(StringComparer.Ordinal);
+            foreach ((long pendingLsn, string collection, CollectionConflictStats counts) in _pendingConflicts)
+            {
+                if (pendingLsn <= throughLsn)
+                {
+                    totals[collection] = Add(totals.TryGetValue(collection, out CollectionConflictStats sum) ? sum : _checkpointedConflicts.GetValueOrDefault(collection), counts);
+                }
+            }
+
+            _writtenConflicts = totals;
+        }
+
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText =
+            "INSERT INTO ce_conflicts(collection, discarded_writes, siblings_created, remote_ops) VALUES($collection, $discarded, $siblings, $remote) " +
+            "ON CONFLICT(collection) DO UPDATE SET discarded_writes = excluded.discarded_writes, siblings_created = excluded.siblings_created, remote_ops = excluded.remote_ops;";
+        SqliteParameter collectionParameter = upsert.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter discarded = upsert.Parameters.Add("$discarded", SqliteType.Integer);
+        SqliteParameter siblings = upsert.Parameters.Add("$siblings", SqliteType.Integer);
+        SqliteParameter remote = upsert.Parameters.Add("$remote", SqliteType.Integer);
+        foreach (KeyValuePair<string, CollectionConflictStats> total in totals)
+        {
+            collectionParameter.Value = total.Key;
+            discarded.Value = total.Value.DiscardedWrites;
+            siblings.Value = total.Value.SiblingsCreated;
+            remote.Value = total.Value.RemoteOperations;
+            upsert.ExecuteNonQuery();
+        }
+    }
+
+    private static CollectionConflictStats Add(CollectionConflictStats left, CollectionConflictStats right) =>
+        new(left.DiscardedWrites + right.DiscardedWrites, left.SiblingsCreated + right.SiblingsCreated, left.RemoteOperations + right.RemoteOperations);
+
+    /// <summary>Documents of <paramref name="collection"/> matching <paramref name="query"/>, in key order (UTF-8 byte order).</summary>
+    public IEnumerable<EdgeDocument> Scan(string collection, DocumentQuery query)
+    {
+        // Snapshot the overlay before opening the SQLite read: see Get.
+        var deltas = new List<(string Key, DocumentState Delta)>();
+        lock (_overlayLock)
+        {
+            if (_overlay.TryGetValue(collection, out SortedDictionary<string, OverlayEntry>? documents))
+            {
+                foreach (KeyValuePair<string, OverlayEntry> entry in documents)
+                {
+                    if (entry.Key.StartsWith(query.KeyPrefix, StringComparison.Ordinal))
+                    {
+                        deltas.Add((entry.Key, entry.Value.Delta.Clone()));
+                    }
+                }
+            }
+        }
+
+        return ScanMerged(collection, query, deltas);
+    }
+
+    private IEnumerable<EdgeDocument> ScanMerged(string collection, DocumentQuery query, List<(string Key, DocumentState Delta)> deltas)
+    {
+        int returned = 0;
+        int deltaIndex = 0;
+        using StateReadConnection reader = _rentReader();
+        using SqliteCommand scan = reader.Connection.CreateCommand();
+        scan.CommandText = ScanSql;
+        scan.Parameters.AddWithValue("$collection", collection);
+        scan.Parameters.AddWithValue("$from", query.KeyPrefix);
+        using SqliteDataReader rows = scan.ExecuteReader();
+        bool hasRow = NextRow(rows, query.KeyPrefix, out string? rowKey);
+        while (returned < query.Limit && (hasRow || deltaIndex < deltas.Count))
+        {
+            int order = !hasRow ? 1 : deltaIndex >= deltas.Count ? -1 : Utf8KeyComparer.Instance.Compare(rowKey, deltas[deltaIndex].Key);
+            EdgeDocument? document;
+            if (order < 0)
+            {
+                // Only in SQLite: the materialized JSON is current.
+                document = rows.IsDBNull(2) ? null : FromSqlite(collection, rowKey!, rows);
+                hasRow = NextRow(rows, query.KeyPrefix, out rowKey);
+            }
+            else
+            {
+                DocumentState state = order == 0 ? DecodeState(rows, collection, rowKey!) : new DocumentState();
+                state.Merge(deltas[deltaIndex].Delta);
+                document = state.Exists ? new EdgeDocument(collection, deltas[deltaIndex].Key, state.ToJsonUtf8(), state.LastChange) : null;
+                deltaIndex++;
+                if (order == 0)
+                {
+                    hasRow = NextRow(rows, query.KeyPrefix, out rowKey);
+                }
+            }
+
+            if (document is not null && Matches(document, query.Filters))
+            {
+                returned++;
+                yield return document;
+            }
+        }
+    }
+
+    private static bool NextRow(SqliteDataReader rows, string prefix, out string? key)
+    {
+        if (rows.Read())
+        {
+            key = rows.GetString(0);
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        key = null;
+        return false;
+    }
+
+    private static EdgeDocument FromSqlite(string collection, string key, SqliteDataReader rows)
+    {
+        DocumentState state = DecodeState(rows, collection, key);
+        return new EdgeDocument(collection, key, System.Text.Encoding.UTF8.GetBytes(rows.GetString(2)), state.LastChange);
+    }
+
+    private static DocumentState DecodeState(SqliteDataReader rows, string collection, string key)
+    {
+        byte[] blob = (byte[])rows.GetValue(1);
+        return DocumentState.Decode(blob, $"table ce_documents, collection '{collection}', key '{key}'");
+    }
+
+    private static bool Matches(EdgeDocument document, IReadOnlyList<DocumentFilter> filters)
+    {
+        if (filters.Count == 0)
+        {
+            return true;
+        }
+
+        using JsonDocument parsed = document.Parse();
+        foreach (DocumentFilter filter in filters)
+        {
+            if (!filter.Matches(parsed.RootElement))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static DocumentState? ReadState(SqliteCommand select, string collection, string key)
+    {
+        using SqliteDataReader row = select.ExecuteReader();
+        if (!row.Read())
+        {
+            return null;
+        }
+
+        byte[] blob = (byte[])row.GetValue(0);
+        return DocumentState.Decode(blob, $"table ce_documents, collection '{collection}', key '{key}'");
+    }
+
+    private sealed class OverlayEntry
+    {
+        public DocumentState Delta { get; } = new();
+
+        public long LastLsn { get; set; }
+    }
+}

@@ -1,0 +1,1012 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using CortexEdge.Core.Clocks;
+
+namespace CortexEdge.Core.Vectors;
+
+/// <summary>
+/// A collection of fixed-dimension float32 vectors, each with a string id and the key of the
+/// document it belongs to, searchable by nearest neighbour under one <see cref="VectorMetric"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Search is two-stage: every probed vector is scored on int8 codes (per-vector scale, residual from
+/// its partition's centroid, see <see cref="ScalarQuantizer"/>), optionally after a 1-bit Hamming
+/// pass; the best <c>k * oversample</c> are rescored exactly with the float32 vectors, which live
+/// in a memory-mapped file (<see cref="VectorFile"/>), not on the managed heap. Below
+/// <see cref="VectorCollectionOptions.PartitionThreshold"/> vectors the index is one flat partition
+/// (every vector is scored); above it, k-means partitions are trained and a search scores only the
+/// nearest <c>nprobe</c>. Training reruns each time the count doubles, inside the upsert that
+/// crosses the mark (that upsert takes longer), or on <see cref="Retrain"/>.
+/// </para>
+/// <para>
+/// Thread safety: all members may be called concurrently. Searches run in parallel with each other;
+/// upserts, deletes and training are exclusive. One search may itself use several cores
+/// (<see cref="VectorSearchOptions.MaxDegreeOfParallelism"/>).
+/// </para>
+/// </remarks>
+public sealed class VectorCollection : IDisposable
+{
+    /// <summary>Largest k a search accepts.</summary>
+    public const int KMax = 10_000;
+
+    private const int TrainCountMin = 256;
+    private const int SlotTableInitial = 1024;
+    private const int BlockSize = 8192;
+    private const int ParallelScanMin = 32_768;
+    private const int SamplesPerCentroid = 32;
+    private const int KMeansIterations = 10;
+    private const int SignOversample = 8;
+    private const int CandidatesMin = 32;
+
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly VectorCollectionOptions _options;
+    private readonly VectorFile _file;
+    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly Stack<int> _freeSlots = new();
+    private readonly float[] _scratch;
+    private readonly float[] _zeros;
+    private readonly bool _signCodes;
+    private string?[] _ids = new string?[SlotTableInitial];
+    private string?[] _keys = new string?[SlotTableInitial];
+    private int[] _partitionOf = new int[SlotTableInitial];
+    private int[] _positionOf = new int[SlotTableInitial];
+    private HlcTimestamp[] _versions = new HlcTimestamp[SlotTableInitial];
+    private int _slotHigh;
+    private VectorPartition[] _partitions;
+    private float[] _centroids;
+    private int _trainedCount;
+    private bool _trainingSuspended;
+    private bool _disposed;
+
+    private VectorCollection(string name, VectorFile file, VectorCollectionOptions options)
+    {
+        Name = name;
+        _file = file;
+        _options = options;
+        _scratch = new float[options.Dimension];
+        _zeros = new float[options.Dimension];
+        _signCodes = options.SignCodes == VectorSignCodeMode.Enabled
+            || (options.SignCodes == VectorSignCodeMode.Auto && options.Dimension >= options.SignCodeDimensionMin);
+        _partitions = [new VectorPartition(options.Dimension, _signCodes, 16)];
+        _centroids = new float[options.Dimension];
+    }
+
+    /// <summary>The collection's name (used in error messages).</summary>
+    public string Name { get; }
+
+    /// <summary>Components per vector.</summary>
+    public int Dimension => _options.Dimension;
+
+    /// <summary>Distance measure.</summary>
+    public VectorMetric Metric => _options.Metric;
+
+    /// <summary>Vectors stored.</summary>
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _slotById.Count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Set while a caller loads many vectors (for example rebuilding after open), so the index is not
+    /// retrained at every doubling on the way; clearing it retrains once if the count calls for it.
+    /// </summary>
+    internal bool TrainingSuspended
+    {
+        get => _trainingSuspended;
+        set
+        {
+            _lock.EnterWriteLock();
+            try
+            {
+                _trainingSuspended = value;
+                if (!value)
+                {
+                    MaybeRetrain();
+                }
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Creates an empty collection whose float32 vectors live in a memory-mapped file at
+    /// <paramref name="filePath"/>. An existing file there is replaced: it is a projection that the
+    /// owner (the database) refills from its state store.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.VectorInvalid"/> for a bad dimension or metric.</exception>
+    public static VectorCollection Create(string name, string filePath, VectorCollectionOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        File.Delete(filePath);
+        VectorFile file = VectorFile.Open(filePath, options.Dimension);
+        return new VectorCollection(name, file, options);
+    }
+
+    /// <summary>
+    /// Inserts or replaces the vector <paramref name="id"/>. The vector is copied; it is visible to
+    /// the next search when this returns.
+    /// </summary>
+    /// <exception cref="EdgeException">
+    /// <see cref="EdgeErrorCode.VectorInvalid"/> when the length differs from <see cref="Dimension"/>, a
+    /// component is NaN or infinite, or (cosine) the vector is zero.
+    /// </exception>
+    public void Upsert(string id, ReadOnlySpan<float> vector, string documentKey) => Upsert(id, vector, documentKey, default);
+
+    /// <summary>
+    /// <see cref="Upsert(string, ReadOnlySpan{float}, string)"/> that also records the HLC of the write,
+    /// which the database compares for last-writer-wins (<see cref="TryGetVersion"/>).
+    /// </summary>
+    internal void Upsert(string id, ReadOnlySpan<float> vector, string documentKey, HlcTimestamp version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(documentKey);
+        Validate(vector, $"vector '{id}'");
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_slotById.TryGetValue(id, out int slot))
+            {
+                RemoveFromPartition(slot);
+            }
+            else
+            {
+                slot = AllocateSlot();
+                _slotById.Add(id, slot);
+                _ids[slot] = id;
+            }
+
+            _keys[slot] = documentKey;
+            _versions[slot] = version;
+            _file.Write(slot, vector);
+            AddToPartition(slot, vector);
+            MaybeRetrain();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>The HLC recorded with vector <paramref name="id"/>; false when there is no such vector.</summary>
+    internal bool TryGetVersion(string id, out HlcTimestamp version)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (_slotById.TryGetValue(id, out int slot))
+            {
+                version = _versions[slot];
+                return true;
+            }
+
+            version = default;
+            return false;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Removes the vector <paramref name="id"/>; false when there was none.</summary>
+    public bool Delete(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_slotById.Remove(id, out int slot))
+            {
+                return false;
+            }
+
+            RemoveFromPartition(slot);
+            _ids[slot] = null;
+            _keys[slot] = null;
+            _versions[slot] = default;
+            _freeSlots.Push(slot);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>True when a vector <paramref name="id"/> is stored.</summary>
+    public bool Contains(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        _lock.EnterReadLock();
+        try
+        {
+            return _slotById.ContainsKey(id);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Copies vector <paramref name="id"/> into <paramref name="destination"/> (at least
+    /// <see cref="Dimension"/> long). False, with nothing written, when there is no such vector.
+    /// </summary>
+    public bool TryGet(string id, Span<float> destination, [NotNullWhen(true)] out string? documentKey)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (destination.Length < Dimension)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} floats; the collection's dimension is {Dimension}", nameof(destination));
+        }
+
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_slotById.TryGetValue(id, out int slot))
+            {
+                documentKey = null;
+                return false;
+            }
+
+            _file.Read(slot).CopyTo(destination);
+            documentKey = _keys[slot]!;
+            return true;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>A copy of vector <paramref name="id"/>.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.VectorNotFound"/> when there is none.</exception>
+    public VectorRecord Get(string id)
+    {
+        float[] vector = new float[Dimension];
+        if (!TryGet(id, vector, out string? documentKey))
+        {
+            throw new EdgeException(EdgeErrorCode.VectorNotFound, $"vector '{id}' is not in collection '{Name}'");
+        }
+
+        return new VectorRecord(id, vector, documentKey);
+    }
+
+    /// <summary>
+    /// The (up to) <paramref name="k"/> stored vectors nearest to <paramref name="query"/> that pass
+    /// the filters, in ascending exact distance. Fewer than k come back when fewer match among the
+    /// probed partitions. Approximate: a true neighbour can be missed when its quantized distance
+    /// ranks it below <c>k * oversample</c> others, or (partitioned) when it lies outside the probed
+    /// partitions; docs/vectors.md states the measured recall.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.VectorInvalid"/> for a malformed query vector.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside 1..<see cref="KMax"/>.</exception>
+    public VectorMatch[] Search(ReadOnlySpan<float> query, int k, VectorSearchOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, KMax);
+        options ??= VectorSearchOptions.Default;
+        Validate(query, "query vector");
+        float[] prepared = ArrayPool<float>.Shared.Rent(Dimension);
+        try
+        {
+            Prepare(query, prepared.AsSpan(0, Dimension));
+            _lock.EnterReadLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_slotById.Count == 0)
+                {
+                    return [];
+                }
+
+                using var search = new VectorQuery(this, prepared, k, options);
+                return search.Run();
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(prepared);
+        }
+    }
+
+    /// <summary>Retrains the partitions (or the flat centroid) now and re-encodes every vector.</summary>
+    public void Retrain()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            RetrainLocked();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Writes the float32 file's dirty pages to disk (msync).</summary>
+    public void Flush()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _file.Flush();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Size and shape of the collection now.</summary>
+    public VectorCollectionStatistics GetStatistics()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            long indexBytes = (_ids.Length * 8L * 2) + (_partitionOf.Length * 4L * 2) + (_versions.Length * 16L) + (_centroids.Length * 4L) + (_slotById.Count * 24L);
+            foreach (VectorPartition partition in _partitions)
+            {
+                indexBytes += partition.AllocatedBytes;
+            }
+
+            return new VectorCollectionStatistics(
+                _slotById.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString());
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _file.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    internal int DefaultNprobe
+    {
+        get
+        {
+            int partitions = _partitions.Length;
+            int nprobe = _options.Nprobe > 0 ? _options.Nprobe : Math.Max(8, (partitions + 11) / 12);
+            return Math.Min(partitions, nprobe);
+        }
+    }
+
+    /// <summary>Checks a vector against this collection: length, finite components, (cosine) non-zero.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.VectorInvalid"/> naming <paramref name="what"/> and the problem.</exception>
+    internal void Validate(ReadOnlySpan<float> vector, string what)
+    {
+        if (!TryValidate(vector, out string? problem))
+        {
+            throw new EdgeException(EdgeErrorCode.VectorInvalid, $"{what} {problem} (collection '{Name}')");
+        }
+    }
+
+    /// <summary>Like <see cref="Validate"/> without throwing; <paramref name="problem"/> completes "vector X ...".</summary>
+    internal bool TryValidate(ReadOnlySpan<float> vector, [NotNullWhen(false)] out string? problem)
+    {
+        if (vector.Length != Dimension)
+        {
+            problem = $"has {vector.Length} components; the collection has dimension {Dimension}";
+            return false;
+        }
+
+        for (int i = 0; i < vector.Length; i++)
+        {
+            if (!float.IsFinite(vector[i]))
+            {
+                problem = $"component {i} is {vector[i]}; NaN and infinity are rejected";
+                return false;
+            }
+        }
+
+        float squaredNorm = FloatKernels.Dot(vector, vector);
+        if (!float.IsFinite(squaredNorm))
+        {
+            problem = "is too large: its squared norm overflows float32";
+            return false;
+        }
+
+        if (Metric == VectorMetric.Cosine && squaredNorm == 0f)
+        {
+            problem = "is zero and has no direction under the cosine metric";
+            return false;
+        }
+
+        problem = null;
+        return true;
+    }
+
+    /// <summary>Copies <paramref name="vector"/> into <paramref name="destination"/>, normalized for cosine.</summary>
+    private void Prepare(ReadOnlySpan<float> vector, Span<float> destination)
+    {
+        vector.CopyTo(destination);
+        if (Metric == VectorMetric.Cosine)
+        {
+            float inverse = (float)(1.0 / Math.Sqrt(FloatKernels.Dot(vector, vector)));
+            for (int i = 0; i < destination.Length; i++)
+            {
+                destination[i] *= inverse;
+            }
+        }
+    }
+
+    private ReadOnlySpan<float> Centroid(int partition) => _centroids.AsSpan(partition * Dimension, Dimension);
+
+    private int AllocateSlot()
+    {
+        if (_freeSlots.TryPop(out int slot))
+        {
+            return slot;
+        }
+
+        slot = _slotHigh++;
+        if (slot == _ids.Length)
+        {
+            int length = _ids.Length + (_ids.Length / 2);
+            Array.Resize(ref _ids, length);
+            Array.Resize(ref _keys, length);
+            Array.Resize(ref _partitionOf, length);
+            Array.Resize(ref _positionOf, length);
+            Array.Resize(ref _versions, length);
+        }
+
+        _file.EnsureCapacity(slot + 1);
+        return slot;
+    }
+
+    private void AddToPartition(int slot, ReadOnlySpan<float> vector)
+    {
+        Prepare(vector, _scratch);
+        int partition = _partitions.Length == 1 ? 0 : KMeans.Nearest(_scratch, _centroids, _partitions.Length, Dimension);
+        _partitionOf[slot] = partition;
+        _positionOf[slot] = _partitions[partition].Add(slot, _scratch, Centroid(partition));
+    }
+
+    private void RemoveFromPartition(int slot)
+    {
+        int position = _positionOf[slot];
+        int moved = _partitions[_partitionOf[slot]].RemoveAt(position);
+        if (moved >= 0)
+        {
+            _positionOf[moved] = position;
+        }
+    }
+
+    private void MaybeRetrain()
+    {
+        int count = _slotById.Count;
+        if (_trainingSuspended || count < TrainCountMin)
+        {
+            return;
+        }
+
+        bool doubled = count >= 2 * _trainedCount;
+        bool crossedThreshold = _partitions.Length == 1 && count >= _options.PartitionThreshold;
+        if (doubled || crossedThreshold)
+        {
+            RetrainLocked();
+        }
+    }
+
+    private void RetrainLocked()
+    {
+        int count = _slotById.Count;
+        int dimension = Dimension;
+        int[] live = new int[count];
+        int n = 0;
+        foreach (VectorPartition partition in _partitions)
+        {
+            partition.Slots.AsSpan(0, partition.Count).CopyTo(live.AsSpan(n));
+            n += partition.Count;
+        }
+
+        System.Diagnostics.Debug.Assert(n == count, "partitions must hold every stored vector exactly once");
+        int partitionCount = count >= _options.PartitionThreshold
+            ? Math.Min(count, _options.PartitionCount > 0 ? _options.PartitionCount : Math.Clamp((int)Math.Round(Math.Sqrt(count)), 16, 4096))
+            : 1;
+        float[] centroids = partitionCount == 1 ? Mean(live) : TrainCentroids(live, partitionCount);
+
+        int[] assignment = new int[count];
+        if (partitionCount > 1)
+        {
+            Parallel.For(0, count, () => new float[dimension], (i, _, buffer) =>
+            {
+                Prepare(_file.Read(live[i]), buffer);
+                assignment[i] = KMeans.Nearest(buffer, centroids, partitionCount, dimension);
+                return buffer;
+            }, _ => { });
+        }
+
+        int[] sizes = new int[partitionCount];
+        int[] positions = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            positions[i] = sizes[assignment[i]]++;
+        }
+
+        var partitions = new VectorPartition[partitionCount];
+        for (int p = 0; p < partitionCount; p++)
+        {
+            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / 8) + 4);
+            partitions[p].SetCountForRebuild(sizes[p]);
+        }
+
+        Parallel.For(0, count, () => new float[dimension], (i, _, buffer) =>
+        {
+            int slot = live[i];
+            int p = assignment[i];
+            Prepare(_file.Read(slot), buffer);
+            partitions[p].Encode(positions[i], slot, buffer, centroids.AsSpan(p * dimension, dimension));
+            return buffer;
+        }, _ => { });
+
+        for (int i = 0; i < count; i++)
+        {
+            _partitionOf[live[i]] = assignment[i];
+            _positionOf[live[i]] = positions[i];
+        }
+
+        _partitions = partitions;
+        _centroids = centroids;
+        _trainedCount = count;
+    }
+
+    private float[] Mean(int[] live)
+    {
+        double[] sum = new double[Dimension];
+        float[] buffer = _scratch;
+        foreach (int slot in live)
+        {
+            Prepare(_file.Read(slot), buffer);
+            for (int d = 0; d < buffer.Length; d++)
+            {
+                sum[d] += buffer[d];
+            }
+        }
+
+        float[] mean = new float[Dimension];
+        for (int d = 0; d < mean.Length; d++)
+        {
+            mean[d] = (float)(sum[d] / Math.Max(1, live.Length));
+        }
+
+        return mean;
+    }
+
+    private float[] TrainCentroids(int[] live, int partitionCount)
+    {
+        int dimension = Dimension;
+        int sampleCount = (int)Math.Min(live.Length, (long)partitionCount * SamplesPerCentroid);
+        var random = new Random(live.Length);
+        int[] picks = (int[])live.Clone();
+        float[] samples = new float[sampleCount * dimension];
+        for (int i = 0; i < sampleCount; i++)
+        {
+            int j = random.Next(i, picks.Length);
+            (picks[i], picks[j]) = (picks[j], picks[i]);
+            Prepare(_file.Read(picks[i]), samples.AsSpan(i * dimension, dimension));
+        }
+
+        return KMeans.Train(samples, sampleCount, dimension, partitionCount, KMeansIterations, seed: live.Length);
+    }
+
+    /// <summary>
+    /// The state of one search: the query encoded once per probed partition, the work split into
+    /// blocks, and the candidates each worker keeps. Runs under the collection's read lock. Its
+    /// arrays come from <see cref="ArrayPool{T}"/> (a search allocates little beyond its result);
+    /// dispose it to return them.
+    /// </summary>
+    private sealed class VectorQuery : IDisposable
+    {
+        private readonly VectorCollection _owner;
+        private readonly float[] _query;
+        private readonly int _k;
+        private readonly int _candidates;
+        private readonly VectorSearchOptions _options;
+        private readonly int[] _probes;
+        private readonly int _probeCount;
+        private readonly sbyte[] _queryCodes;
+        private readonly float[] _queryScales;
+        private readonly float[] _queryOffsets;
+        private readonly ulong[] _querySigns;
+        private readonly (int Probe, int Start, int End)[] _blocks;
+        private readonly int _blockCount;
+        private readonly bool _dot;
+        private readonly int _signWords;
+        private int _nextBlock = -1;
+
+        /// <param name="owner">The collection, read-locked by the caller for the query's life.</param>
+        /// <param name="query">The prepared query in its first <c>Dimension</c> floats (the array may be longer).</param>
+        /// <param name="k">Results wanted.</param>
+        /// <param name="options">Filters and tuning.</param>
+        internal VectorQuery(VectorCollection owner, float[] query, int k, VectorSearchOptions options)
+        {
+            _owner = owner;
+            _query = query;
+            _k = k;
+            _options = options;
+            _dot = owner.Metric == VectorMetric.Dot;
+            int dimension = owner.Dimension;
+            int oversample = options.Oversample > 0 ? options.Oversample : owner._options.Oversample;
+            // At least CandidatesMin are rescored: for small k, k * oversample leaves too little headroom
+            // when near-duplicates sit within quantization error of each other, and 32 float rescores are cheap.
+            _candidates = (int)Math.Min(Math.Max((long)k * oversample, CandidatesMin), owner._slotById.Count);
+            (_probes, _probeCount) = ChooseProbes(options.Nprobe > 0 ? Math.Min(options.Nprobe, owner._partitions.Length) : owner.DefaultNprobe);
+            _signWords = owner._signCodes ? ScalarQuantizer.SignWordCount(dimension) : 0;
+            ReadOnlySpan<float> q = Query;
+
+            // L2 and cosine (unit vectors, where 1 - cos = |q - x|^2 / 2) estimate |q_r - r|^2 with
+            // q_r = q - centroid quantized per probed partition; dot estimates q.c + q.r with q quantized once.
+            int encodings = _dot ? 1 : _probeCount;
+            _queryCodes = ArrayPool<sbyte>.Shared.Rent(encodings * dimension);
+            _queryScales = ArrayPool<float>.Shared.Rent(_probeCount);
+            _queryOffsets = ArrayPool<float>.Shared.Rent(_probeCount);
+            _querySigns = ArrayPool<ulong>.Shared.Rent(_probeCount * _signWords);
+            int blocks = 0;
+            for (int i = 0; i < _probeCount; i++)
+            {
+                blocks += (owner._partitions[_probes[i]].Count + BlockSize - 1) / BlockSize;
+            }
+
+            _blocks = ArrayPool<(int, int, int)>.Shared.Rent(Math.Max(1, blocks));
+            float dotScale = _dot ? ScalarQuantizer.Quantize(q, _queryCodes.AsSpan(0, dimension)) : 0f;
+            for (int i = 0; i < _probeCount; i++)
+            {
+                ReadOnlySpan<float> centroid = owner.Centroid(_probes[i]);
+                if (_dot)
+                {
+                    _queryScales[i] = dotScale;
+                    _queryOffsets[i] = FloatKernels.Dot(q, centroid);
+                }
+                else
+                {
+                    _queryScales[i] = ScalarQuantizer.QuantizeResidual(q, centroid, _queryCodes.AsSpan(i * dimension, dimension));
+                    _queryOffsets[i] = FloatKernels.SquaredL2(q, centroid);
+                }
+
+                if (_signWords > 0)
+                {
+                    ScalarQuantizer.SignBits(q, _dot ? owner._zeros : centroid, _querySigns.AsSpan(i * _signWords, _signWords));
+                }
+
+                int size = owner._partitions[_probes[i]].Count;
+                for (int start = 0; start < size; start += BlockSize)
+                {
+                    _blocks[_blockCount++] = (i, start, Math.Min(size, start + BlockSize));
+                }
+            }
+        }
+
+        private ReadOnlySpan<float> Query => _query.AsSpan(0, _owner.Dimension);
+
+        public void Dispose()
+        {
+            ArrayPool<int>.Shared.Return(_probes);
+            ArrayPool<sbyte>.Shared.Return(_queryCodes);
+            ArrayPool<float>.Shared.Return(_queryScales);
+            ArrayPool<float>.Shared.Return(_queryOffsets);
+            ArrayPool<ulong>.Shared.Return(_querySigns);
+            ArrayPool<(int, int, int)>.Shared.Return(_blocks);
+        }
+
+        internal VectorMatch[] Run()
+        {
+            int scanned = 0;
+            for (int b = 0; b < _blockCount; b++)
+            {
+                scanned += _blocks[b].End - _blocks[b].Start;
+            }
+
+            int workers = _options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, _options.MaxDegreeOfParallelism);
+            workers = scanned < ParallelScanMin ? 1 : Math.Min(workers, _blockCount);
+            var merged = new CandidateHeap(_candidates);
+            try
+            {
+                if (workers == 1)
+                {
+                    ScanBlocks(ref merged);
+                }
+                else
+                {
+                    var heaps = new CandidateHeap[workers];
+                    Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+                    {
+                        var heap = new CandidateHeap(_candidates);
+                        ScanBlocks(ref heap);
+                        heaps[w] = heap;
+                    });
+                    foreach (CandidateHeap heap in heaps)
+                    {
+                        for (int i = 0; i < heap.Count; i++)
+                        {
+                            merged.Push(heap.DistanceAt(i), heap.ItemAt(i));
+                        }
+
+                        heap.Return();
+                    }
+                }
+
+                return Rescore(ref merged);
+            }
+            finally
+            {
+                merged.Return();
+            }
+        }
+
+        private (int[] Probes, int Count) ChooseProbes(int nprobe)
+        {
+            VectorPartition[] partitions = _owner._partitions;
+            int[] probes = ArrayPool<int>.Shared.Rent(Math.Max(1, nprobe));
+            if (partitions.Length == 1)
+            {
+                probes[0] = 0;
+                return (probes, 1);
+            }
+
+            var nearest = new CandidateHeap(nprobe);
+            try
+            {
+                ReadOnlySpan<float> q = Query;
+                for (int p = 0; p < partitions.Length; p++)
+                {
+                    ReadOnlySpan<float> centroid = _owner.Centroid(p);
+                    float distance = _dot ? -FloatKernels.Dot(q, centroid) : FloatKernels.SquaredL2(q, centroid);
+                    if (distance < nearest.Threshold)
+                    {
+                        nearest.Push(distance, p);
+                    }
+                }
+
+                for (int i = 0; i < nearest.Count; i++)
+                {
+                    probes[i] = nearest.ItemAt(i);
+                }
+
+                return (probes, nearest.Count);
+            }
+            finally
+            {
+                nearest.Return();
+            }
+        }
+
+        private void ScanBlocks(ref CandidateHeap heap)
+        {
+            CandidateHeap signHeap = _signWords > 0 ? new CandidateHeap(_candidates * SignOversample) : default;
+            try
+            {
+                int block;
+                while ((block = Interlocked.Increment(ref _nextBlock)) < _blockCount)
+                {
+                    (int probe, int start, int end) = _blocks[block];
+                    if (_signWords > 0 && end - start > 2 * signHeap.Capacity)
+                    {
+                        ScanWithSignPass(probe, start, end, ref heap, ref signHeap);
+                    }
+                    else
+                    {
+                        ScanInt8(probe, start, end, ref heap);
+                    }
+                }
+            }
+            finally
+            {
+                if (_signWords > 0)
+                {
+                    signHeap.Return();
+                }
+            }
+        }
+
+        private void ScanInt8(int probe, int start, int end, ref CandidateHeap heap)
+        {
+            switch (VectorKernelPaths.BestInt8)
+            {
+                case VectorKernelPath.X64:
+                    ScanInt8<Int8Kernels.X64Dot>(probe, start, end, ref heap);
+                    break;
+                case VectorKernelPath.Arm64:
+                    ScanInt8<Int8Kernels.Arm64Dot>(probe, start, end, ref heap);
+                    break;
+                case VectorKernelPath.Vector256:
+                    ScanInt8<Int8Kernels.Vector256Dot>(probe, start, end, ref heap);
+                    break;
+                case VectorKernelPath.Vector128:
+                    ScanInt8<Int8Kernels.Vector128Dot>(probe, start, end, ref heap);
+                    break;
+                default:
+                    ScanInt8<Int8Kernels.ScalarDot>(probe, start, end, ref heap);
+                    break;
+            }
+        }
+
+        // The hot loop: one int8 dot per member, inlined through TDot; the heap's threshold is cached
+        // and the filter runs only for members that would enter the heap.
+        private void ScanInt8<TDot>(int probe, int start, int end, ref CandidateHeap heap)
+            where TDot : struct, Int8Kernels.IDot
+        {
+            VectorPartition partition = _owner._partitions[_probes[probe]];
+            int dimension = _owner.Dimension;
+            ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
+            float queryScale = _queryScales[probe];
+            float offset = _queryOffsets[probe];
+            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
+            ReadOnlySpan<float> scales = partition.Scales.AsSpan(0, partition.Count);
+            ReadOnlySpan<float> norms = partition.ResidualNorms.AsSpan(0, partition.Count);
+            ReadOnlySpan<int> slots = partition.Slots.AsSpan(0, partition.Count);
+            float threshold = heap.Threshold;
+            bool dot = _dot;
+            for (int j = start; j < end; j++)
+            {
+                int product = TDot.Dot(query, codes.Slice(j * dimension, dimension));
+                float scaled = queryScale * scales[j] * product;
+                float estimate = dot ? -(offset + scaled) : offset + norms[j] - (2f * scaled);
+                if (estimate < threshold && Accepts(slots[j]))
+                {
+                    heap.Push(estimate, slots[j]);
+                    threshold = heap.Threshold;
+                }
+            }
+        }
+
+        private void ScanWithSignPass(int probe, int start, int end, ref CandidateHeap heap, ref CandidateHeap signHeap)
+        {
+            switch (VectorKernelPaths.BestBinary)
+            {
+                case VectorKernelPath.Arm64:
+                    SignPass<BinaryKernels.Arm64Hamming>(probe, start, end, ref signHeap);
+                    break;
+                case VectorKernelPath.Vector256 or VectorKernelPath.X64:
+                    SignPass<BinaryKernels.Vector256Hamming>(probe, start, end, ref signHeap);
+                    break;
+                case VectorKernelPath.Vector128:
+                    SignPass<BinaryKernels.Vector128Hamming>(probe, start, end, ref signHeap);
+                    break;
+                default:
+                    SignPass<BinaryKernels.ScalarHamming>(probe, start, end, ref signHeap);
+                    break;
+            }
+
+            VectorPartition partition = _owner._partitions[_probes[probe]];
+            int dimension = _owner.Dimension;
+            ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
+            float queryScale = _queryScales[probe];
+            float offset = _queryOffsets[probe];
+            for (int i = 0; i < signHeap.Count; i++)
+            {
+                int j = signHeap.ItemAt(i);
+                int dot = Int8Kernels.Dot(query, partition.Codes.AsSpan(j * dimension, dimension));
+                float scale = partition.Scales[j];
+                float estimate = _dot
+                    ? -(offset + (queryScale * scale * dot))
+                    : offset + partition.ResidualNorms[j] - (2f * queryScale * scale * dot);
+                heap.Push(estimate, partition.Slots[j]);
+            }
+        }
+
+        // First pass: the members with the fewest differing sign bits (filters applied here, so the
+        // int8 pass sees only accepted members).
+        private void SignPass<THamming>(int probe, int start, int end, ref CandidateHeap signHeap)
+            where THamming : struct, BinaryKernels.IHamming
+        {
+            VectorPartition partition = _owner._partitions[_probes[probe]];
+            int words = _signWords;
+            ReadOnlySpan<ulong> querySigns = _querySigns.AsSpan(probe * words, words);
+            ReadOnlySpan<ulong> signs = partition.SignCodes.AsSpan(0, partition.Count * words);
+            ReadOnlySpan<int> slots = partition.Slots.AsSpan(0, partition.Count);
+            signHeap.Clear();
+            float threshold = signHeap.Threshold;
+            for (int j = start; j < end; j++)
+            {
+                float distance = THamming.Hamming(querySigns, signs.Slice(j * words, words));
+                if (distance < threshold && Accepts(slots[j]))
+                {
+                    signHeap.Push(distance, j);
+                    threshold = signHeap.Threshold;
+                }
+            }
+        }
+
+        private bool Accepts(int slot)
+        {
+            if (_options.KeyPrefix is null && _options.DocumentPredicate is null)
+            {
+                return true;
+            }
+
+            string key = _owner._keys[slot]!;
+            if (_options.KeyPrefix is { } prefix && !key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            return _options.DocumentPredicate is not { } predicate || predicate(key);
+        }
+
+        private VectorMatch[] Rescore(ref CandidateHeap candidates)
+        {
+            int count = candidates.Count;
+            float[] distances = ArrayPool<float>.Shared.Rent(count);
+            int[] slots = ArrayPool<int>.Shared.Rent(count);
+            try
+            {
+                VectorFile file = _owner._file;
+                ReadOnlySpan<float> q = Query;
+                for (int i = 0; i < count; i++)
+                {
+                    int slot = candidates.ItemAt(i);
+                    ReadOnlySpan<float> stored = file.Read(slot);
+                    slots[i] = slot;
+                    distances[i] = _owner.Metric switch
+                    {
+                        VectorMetric.Cosine => FloatKernels.CosineDistance(q, stored),
+                        VectorMetric.Dot => -FloatKernels.Dot(q, stored),
+                        _ => FloatKernels.SquaredL2(q, stored),
+                    };
+                }
+
+                Array.Sort(distances, slots, 0, count);
+                var results = new VectorMatch[Math.Min(_k, count)];
+                for (int i = 0; i < results.Length; i++)
+                {
+                    int slot = slots[i];
+                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner._keys[slot]!, distances[i]);
+                }
+
+                return results;
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(distances);
+                ArrayPool<int>.Shared.Return(slots);
+            }
+        }
+    }
+}

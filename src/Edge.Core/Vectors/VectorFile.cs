@@ -1,0 +1,231 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+
+namespace CortexEdge.Core.Vectors;
+
+/// <summary>
+/// The float32 vectors of one collection in a memory-mapped file, one fixed-size slot per vector,
+/// so exact rescoring reads them from the page cache instead of the managed heap. The file grows
+/// by doubling; the new range is allocated on disk first (fallocate), because a store into a
+/// mapped page the file system cannot back is a SIGBUS, not an exception.
+/// </summary>
+/// <remarks>
+/// Layout (little-endian): a <see cref="HeaderBytes"/>-byte header (magic "CEVF", format version,
+/// dimension) then slot i at HeaderBytes + i * dimension * 4. Not thread-safe: the owning
+/// <see cref="VectorCollection"/> serializes writers against readers, and spans from
+/// <see cref="Read"/> are valid only until the next <see cref="EnsureCapacity"/>.
+/// </remarks>
+internal sealed unsafe partial class VectorFile : IDisposable
+{
+    /// <summary>Bytes before slot 0; a fixed format constant, independent of the page size.</summary>
+    internal const int HeaderBytes = 4096;
+
+    private const uint Magic = 0x46564543; // "CEVF"
+    private const ushort FormatVersion = 1;
+    private const int InitialSlotCount = 1024;
+
+    private readonly FileStream _stream;
+    private readonly int _slotBytes;
+    private MemoryMappedFile? _map;
+    private MemoryMappedViewAccessor? _view;
+    private byte* _base;
+
+    private VectorFile(string path, FileStream stream, int dimension)
+    {
+        Path = path;
+        _stream = stream;
+        Dimension = dimension;
+        _slotBytes = checked(dimension * sizeof(float));
+    }
+
+    /// <summary>The file's path.</summary>
+    internal string Path { get; }
+
+    /// <summary>Floats per slot.</summary>
+    internal int Dimension { get; }
+
+    /// <summary>Slots the file currently holds room for.</summary>
+    internal int SlotCapacity { get; private set; }
+
+    /// <summary>Bytes of the file on disk.</summary>
+    internal long FileBytes => _stream.Length;
+
+    /// <summary>
+    /// Opens the file at <paramref name="path"/>, creating it when absent. An existing file whose
+    /// header is not a vector file of <paramref name="dimension"/> throws <see cref="EdgeCorruptionException"/>.
+    /// </summary>
+    internal static VectorFile Open(string path, int dimension)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("Vector files are little-endian and are mapped directly; big-endian hosts are not supported.");
+        }
+
+        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+        var file = new VectorFile(path, stream, dimension);
+        try
+        {
+            if (stream.Length == 0)
+            {
+                file.Allocate(HeaderBytes + ((long)InitialSlotCount * file._slotBytes));
+                Span<byte> header = stackalloc byte[16];
+                BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
+                BinaryPrimitives.WriteUInt16LittleEndian(header[4..], FormatVersion);
+                BinaryPrimitives.WriteInt32LittleEndian(header[8..], dimension);
+                RandomAccess.Write(stream.SafeFileHandle, header, 0);
+            }
+            else
+            {
+                file.CheckHeader();
+            }
+
+            file.Map();
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Grows the file (doubling) until it holds at least <paramref name="slotCount"/> slots.</summary>
+    internal void EnsureCapacity(int slotCount)
+    {
+        if (slotCount <= SlotCapacity)
+        {
+            return;
+        }
+
+        long slots = Math.Max(SlotCapacity, InitialSlotCount);
+        while (slots < slotCount)
+        {
+            slots *= 2;
+        }
+
+        Unmap();
+        Allocate(HeaderBytes + (slots * _slotBytes));
+        Map();
+    }
+
+    /// <summary>Copies <paramref name="vector"/> into slot <paramref name="slot"/>.</summary>
+    internal void Write(int slot, ReadOnlySpan<float> vector)
+    {
+        System.Diagnostics.Debug.Assert(vector.Length == Dimension, "vector length must equal the file's dimension");
+        vector.CopyTo(Slot(slot));
+    }
+
+    /// <summary>The vector in slot <paramref name="slot"/>, read straight from the mapping.</summary>
+    internal ReadOnlySpan<float> Read(int slot) => Slot(slot);
+
+    /// <summary>Writes dirty pages back to the file (msync).</summary>
+    internal void Flush() => _view?.Flush();
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Unmap();
+        _stream.Dispose();
+    }
+
+    private Span<float> Slot(int slot)
+    {
+        if ((uint)slot >= (uint)SlotCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"slot is beyond the capacity {SlotCapacity} of {Path}");
+        }
+
+        return new Span<float>(_base + HeaderBytes + ((long)slot * _slotBytes), Dimension);
+    }
+
+    private void CheckHeader()
+    {
+        Span<byte> header = stackalloc byte[16];
+        int read = RandomAccess.Read(_stream.SafeFileHandle, header, 0);
+        if (read < header.Length || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, $"{Path} offset 0", "the file is not a CortexEdge vector file (bad magic)");
+        }
+
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
+        if (version != FormatVersion)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, $"{Path} offset 4", $"vector file format version {version} is not supported (expected {FormatVersion})");
+        }
+
+        int dimension = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
+        if (dimension != Dimension)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, $"{Path} offset 8", $"vector file holds dimension {dimension}, the collection has {Dimension}");
+        }
+
+        if (_stream.Length < HeaderBytes)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, Path, $"vector file is {_stream.Length} bytes, shorter than its {HeaderBytes}-byte header");
+        }
+    }
+
+    private void Allocate(long length)
+    {
+        long current = _stream.Length;
+        if (length <= current)
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            if (Fallocate(_stream.SafeFileHandle, 0, current, length - current) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                const int ENOSPC = 28, EOPNOTSUPP = 95;
+                if (errno == ENOSPC)
+                {
+                    throw new EdgeException(EdgeErrorCode.VectorFileIoError, $"no space to grow {Path} to {length} bytes (fallocate: ENOSPC)");
+                }
+
+                if (errno != EOPNOTSUPP)
+                {
+                    throw new EdgeException(EdgeErrorCode.VectorFileIoError, $"fallocate of {Path} to {length} bytes failed with errno {errno}");
+                }
+
+                // File systems without fallocate (tmpfs on old kernels): extend, accepting the risk.
+                _stream.SetLength(length);
+            }
+        }
+        else
+        {
+            _stream.SetLength(length);
+        }
+    }
+
+    private void Map()
+    {
+        long length = _stream.Length;
+        SlotCapacity = (int)Math.Min(int.MaxValue, (length - HeaderBytes) / _slotBytes);
+        _map = MemoryMappedFile.CreateFromFile(_stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+        _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+        byte* pointer = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        _base = pointer + _view.PointerOffset;
+    }
+
+    private void Unmap()
+    {
+        if (_view is not null)
+        {
+            _view.Flush();
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _view = null;
+        }
+
+        _map?.Dispose();
+        _map = null;
+        _base = null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(Microsoft.Win32.SafeHandles.SafeFileHandle fd, int mode, long offset, long length);
+}

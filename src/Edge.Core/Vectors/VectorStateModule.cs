@@ -1,0 +1,421 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using CortexEdge.Core.Clocks;
+using CortexEdge.Core.State;
+using CortexEdge.Core.Wal;
+using Microsoft.Data.Sqlite;
+
+namespace CortexEdge.Core.Vectors;
+
+/// <summary>
+/// Vector collections as a state module: <see cref="WalRecordKind.Vector"/> records, the SQLite
+/// tables <c>ce_vector_collections</c> and <c>ce_vectors</c> (the source of truth: one row per id
+/// with its float32 blob and HLC, or a tombstone), and one in-memory <see cref="VectorCollection"/>
+/// per collection whose float32 file under <c>vectors/</c> is a projection rebuilt from SQLite on
+/// open and updated by every applied op.
+/// </summary>
+/// <remarks>
+/// <para>Conflicts: each id is a last-writer-wins register on the op's HLC (deletes leave a tombstone
+/// with their HLC, so an older upsert arriving later through sync stays deleted). A collection's
+/// dimension and metric are fixed by the first op that names it, in log order; a later op with
+/// another shape (possible only from a remote replica) is skipped and counted in
+/// <see cref="RejectedOperationCount"/>, identically in memory and in the checkpoint.</para>
+/// <para>Threads: <see cref="Apply"/> runs under the database's write lock; checkpoint methods on the
+/// checkpointer thread; reads on any thread. <see cref="VectorCollection"/> guards itself; the
+/// collection map is guarded by a lock. The index reflects every applied op, so reads never need SQLite.</para>
+/// </remarks>
+internal sealed class VectorStateModule : IStateModule, IDisposable
+{
+    private const ulong SignBit = 0x8000_0000_0000_0000UL;
+
+    private static readonly WalRecordKind[] s_kinds = [WalRecordKind.Vector];
+
+    private readonly string _directory;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Collection, string Id), VectorOperation> _staged = [];
+    private readonly Dictionary<(string Collection, string Id), HlcTimestamp> _stagedVersions = [];
+    private readonly Dictionary<string, (int Dimension, VectorMetric Metric)> _stagedCollections = new(StringComparer.Ordinal);
+    private long _rejectedOperationCount;
+
+    internal VectorStateModule(string directory)
+    {
+        _directory = directory;
+    }
+
+    public string Name => "vectors";
+
+    public IReadOnlyList<WalRecordKind> RecordKinds => s_kinds;
+
+    /// <summary>Ops skipped because they named a collection with another dimension or metric.</summary>
+    internal long RejectedOperationCount => Interlocked.Read(ref _rejectedOperationCount);
+
+    public void CreateSchema(SqliteConnection connection, SqliteTransaction transaction) =>
+        StateStore.Execute(connection, transaction,
+            "CREATE TABLE IF NOT EXISTS ce_vector_collections(name TEXT PRIMARY KEY, dimension INTEGER NOT NULL, metric INTEGER NOT NULL) WITHOUT ROWID;" +
+            "CREATE TABLE IF NOT EXISTS ce_vectors(collection TEXT NOT NULL, id TEXT NOT NULL, key TEXT, vector BLOB, " +
+            "hlc_time INTEGER NOT NULL, hlc_replica INTEGER NOT NULL, lsn INTEGER NOT NULL, PRIMARY KEY(collection, id)) WITHOUT ROWID;");
+
+    public void Load(SqliteConnection connection)
+    {
+        Directory.CreateDirectory(_directory);
+        using (SqliteCommand collections = connection.CreateCommand())
+        {
+            collections.CommandText = "SELECT name, dimension, metric FROM ce_vector_collections;";
+            using SqliteDataReader rows = collections.ExecuteReader();
+            while (rows.Read())
+            {
+                string name = rows.GetString(0);
+                long dimension = rows.GetInt64(1);
+                long metric = rows.GetInt64(2);
+                if (dimension is < 1 or > VectorCollectionOptions.DimensionMax || !Enum.IsDefined((VectorMetric)metric))
+                {
+                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, $"table ce_vector_collections row '{name}'",
+                        $"vector collection has dimension {dimension} and metric {metric}");
+                }
+
+                CollectionState state = Add(name, (int)dimension, (VectorMetric)metric);
+                state.Persisted = true;
+                state.Index.TrainingSuspended = true;
+            }
+        }
+
+        using (SqliteCommand vectors = connection.CreateCommand())
+        {
+            vectors.CommandText = "SELECT collection, id, key, vector, hlc_time, hlc_replica FROM ce_vectors;";
+            using SqliteDataReader rows = vectors.ExecuteReader();
+            float[] buffer = [];
+            while (rows.Read())
+            {
+                string collection = rows.GetString(0);
+                string id = rows.GetString(1);
+                string location = $"table ce_vectors row ('{collection}', '{id}')";
+                if (!_collections.TryGetValue(collection, out CollectionState? state))
+                {
+                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, "vector row names a collection that ce_vector_collections lacks");
+                }
+
+                var version = new HlcTimestamp(unchecked((ulong)rows.GetInt64(4)) ^ SignBit, unchecked((ulong)rows.GetInt64(5)) ^ SignBit);
+                if (rows.IsDBNull(2))
+                {
+                    state.Tombstones[id] = version;
+                    continue;
+                }
+
+                byte[] blob = (byte[])rows.GetValue(3);
+                int dimension = state.Index.Dimension;
+                if (blob.Length != dimension * sizeof(float))
+                {
+                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, $"vector blob is {blob.Length} bytes; dimension {dimension} needs {dimension * sizeof(float)}");
+                }
+
+                if (buffer.Length != dimension)
+                {
+                    buffer = new float[dimension];
+                }
+
+                for (int i = 0; i < dimension; i++)
+                {
+                    buffer[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
+                }
+
+                try
+                {
+                    state.Index.Upsert(id, buffer, rows.GetString(2), version);
+                }
+                catch (EdgeException exception) when (exception.Code == EdgeErrorCode.VectorInvalid)
+                {
+                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, exception.Message, exception);
+                }
+            }
+        }
+
+        foreach (CollectionState state in _collections.Values)
+        {
+            state.Index.TrainingSuspended = false;
+        }
+    }
+
+    /// <summary>
+    /// Checks an op from another replica before it is logged: a malformed body is refused with a
+    /// plain error and nothing is written (it would otherwise fail on every replay).
+    /// </summary>
+    public void ValidateRemote(in StateRecord record)
+    {
+        try
+        {
+            _ = VectorCodec.Decode(record.Body, $"remote op {record.Header}");
+        }
+        catch (EdgeCorruptionException exception)
+        {
+            // Bad input from the network, not damaged local data.
+            throw new EdgeException(EdgeErrorCode.VectorRecordMalformed, exception.Message, exception);
+        }
+    }
+
+    public void Apply(in StateRecord record)
+    {
+        VectorOperation operation = VectorCodec.Decode(record.Body, $"WAL LSN {record.Lsn}");
+        HlcTimestamp version = record.Header.Timestamp;
+        CollectionState? state = Resolve(operation);
+        if (state is null)
+        {
+            return;
+        }
+
+        switch (operation.Kind)
+        {
+            case VectorOperationKind.Upsert:
+                if (version > CurrentVersion(state, operation.Id))
+                {
+                    state.Tombstones.Remove(operation.Id);
+                    state.Index.Upsert(operation.Id, operation.Vector, operation.DocumentKey!, version);
+                }
+
+                break;
+
+            case VectorOperationKind.Delete:
+                if (version > CurrentVersion(state, operation.Id))
+                {
+                    state.Index.Delete(operation.Id);
+                    state.Tombstones[operation.Id] = version;
+                }
+
+                break;
+        }
+    }
+
+    public void StageCheckpoint(in StateRecord record)
+    {
+        VectorOperation operation = VectorCodec.Decode(record.Body, $"WAL LSN {record.Lsn}");
+        CollectionState? state;
+        lock (_lock)
+        {
+            _collections.TryGetValue(operation.Collection, out state);
+        }
+
+        // Apply has seen every record the checkpointer stages, and shapes never change once set, so
+        // the live map decides exactly as Apply did.
+        if (state is null)
+        {
+            return;
+        }
+
+        if (!state.Persisted)
+        {
+            _stagedCollections[operation.Collection] = (state.Index.Dimension, state.Index.Metric);
+        }
+
+        if (operation.Kind == VectorOperationKind.CreateCollection || (operation.Kind == VectorOperationKind.Upsert && !state.Matches(operation)))
+        {
+            return;
+        }
+
+        var id = (operation.Collection, operation.Id);
+        HlcTimestamp version = record.Header.Timestamp;
+        if (!_stagedVersions.TryGetValue(id, out HlcTimestamp staged) || version > staged)
+        {
+            _staged[id] = operation;
+            _stagedVersions[id] = version;
+        }
+    }
+
+    public void WriteCheckpoint(SqliteConnection connection, SqliteTransaction transaction, long throughLsn)
+    {
+        if (_stagedCollections.Count > 0)
+        {
+            using SqliteCommand create = connection.CreateCommand();
+            create.Transaction = transaction;
+            create.CommandText = "INSERT OR IGNORE INTO ce_vector_collections(name, dimension, metric) VALUES($name, $dimension, $metric);";
+            SqliteParameter name = create.Parameters.Add("$name", SqliteType.Text);
+            SqliteParameter dimension = create.Parameters.Add("$dimension", SqliteType.Integer);
+            SqliteParameter metric = create.Parameters.Add("$metric", SqliteType.Integer);
+            foreach ((string collectionName, (int Dimension, VectorMetric Metric) shape) in _stagedCollections)
+            {
+                name.Value = collectionName;
+                dimension.Value = shape.Dimension;
+                metric.Value = (int)shape.Metric;
+                create.ExecuteNonQuery();
+            }
+        }
+
+        if (_staged.Count == 0)
+        {
+            return;
+        }
+
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        // Last writer wins in SQLite too: a row changes only for a newer HLC (columns hold the HLC with
+        // the sign bit flipped so signed comparison follows unsigned order).
+        upsert.CommandText =
+            "INSERT INTO ce_vectors(collection, id, key, vector, hlc_time, hlc_replica, lsn) VALUES($collection, $id, $key, $vector, $time, $replica, $lsn) " +
+            "ON CONFLICT(collection, id) DO UPDATE SET key = excluded.key, vector = excluded.vector, hlc_time = excluded.hlc_time, hlc_replica = excluded.hlc_replica, lsn = excluded.lsn " +
+            "WHERE excluded.hlc_time > ce_vectors.hlc_time OR (excluded.hlc_time = ce_vectors.hlc_time AND excluded.hlc_replica > ce_vectors.hlc_replica);";
+        SqliteParameter collection = upsert.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter idParameter = upsert.Parameters.Add("$id", SqliteType.Text);
+        SqliteParameter key = upsert.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter vector = upsert.Parameters.Add("$vector", SqliteType.Blob);
+        SqliteParameter time = upsert.Parameters.Add("$time", SqliteType.Integer);
+        SqliteParameter replica = upsert.Parameters.Add("$replica", SqliteType.Integer);
+        SqliteParameter lsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
+        foreach (KeyValuePair<(string Collection, string Id), VectorOperation> staged in _staged)
+        {
+            VectorOperation operation = staged.Value;
+            HlcTimestamp version = _stagedVersions[staged.Key];
+            collection.Value = operation.Collection;
+            idParameter.Value = operation.Id;
+            key.Value = operation.Kind == VectorOperationKind.Upsert ? operation.DocumentKey : DBNull.Value;
+            vector.Value = operation.Kind == VectorOperationKind.Upsert ? ToBlob(operation.Vector!) : DBNull.Value;
+            time.Value = unchecked((long)(version.Time ^ SignBit));
+            replica.Value = unchecked((long)(version.ReplicaId ^ SignBit));
+            lsn.Value = throughLsn;
+            upsert.ExecuteNonQuery();
+        }
+    }
+
+    public void CompleteCheckpoint(long throughLsn)
+    {
+        lock (_lock)
+        {
+            foreach (string collectionName in _stagedCollections.Keys)
+            {
+                if (_collections.TryGetValue(collectionName, out CollectionState? state))
+                {
+                    state.Persisted = true;
+                }
+            }
+        }
+
+        ClearStaged();
+    }
+
+    public void AbortCheckpoint() => ClearStaged();
+
+    /// <summary>The collection named <paramref name="name"/>, or null.</summary>
+    internal VectorCollection? Find(string name)
+    {
+        lock (_lock)
+        {
+            return _collections.TryGetValue(name, out CollectionState? state) ? state.Index : null;
+        }
+    }
+
+    /// <summary>Names of every collection, ordinal order.</summary>
+    internal string[] Names()
+    {
+        lock (_lock)
+        {
+            string[] names = [.. _collections.Keys];
+            Array.Sort(names, StringComparer.Ordinal);
+            return names;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (CollectionState state in _collections.Values)
+            {
+                state.Index.Dispose();
+            }
+
+            _collections.Clear();
+        }
+    }
+
+    private static HlcTimestamp CurrentVersion(CollectionState state, string id)
+    {
+        if (state.Index.TryGetVersion(id, out HlcTimestamp version))
+        {
+            return version;
+        }
+
+        return state.Tombstones.TryGetValue(id, out HlcTimestamp tombstone) ? tombstone : HlcTimestamp.Zero;
+    }
+
+    private static byte[] ToBlob(float[] vector)
+    {
+        byte[] blob = new byte[vector.Length * sizeof(float)];
+        for (int i = 0; i < vector.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(blob.AsSpan(i * sizeof(float)), vector[i]);
+        }
+
+        return blob;
+    }
+
+    /// <summary>The collection an op applies to, created by its first op; null when the op must be skipped.</summary>
+    private CollectionState? Resolve(VectorOperation operation)
+    {
+        lock (_lock)
+        {
+            if (_collections.TryGetValue(operation.Collection, out CollectionState? state))
+            {
+                if (operation.Kind == VectorOperationKind.Delete || state.Matches(operation))
+                {
+                    return state;
+                }
+
+                Interlocked.Increment(ref _rejectedOperationCount);
+                return null;
+            }
+
+            if (operation.Kind == VectorOperationKind.Delete)
+            {
+                return null; // nothing to delete; the collection's first op will fix its shape
+            }
+
+            CollectionState created = Add(operation.Collection, operation.Dimension, operation.Metric);
+            if (!created.Matches(operation))
+            {
+                Interlocked.Increment(ref _rejectedOperationCount);
+                return null;
+            }
+
+            return created;
+        }
+    }
+
+    private CollectionState Add(string name, int dimension, VectorMetric metric)
+    {
+        string file = Path.Combine(_directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 16)) + ".vec");
+        var index = VectorCollection.Create(name, file, new VectorCollectionOptions { Dimension = dimension, Metric = metric });
+        var state = new CollectionState(index);
+        lock (_lock)
+        {
+            _collections.Add(name, state);
+        }
+
+        return state;
+    }
+
+    private void ClearStaged()
+    {
+        _staged.Clear();
+        _stagedVersions.Clear();
+        _stagedCollections.Clear();
+    }
+
+    private sealed class CollectionState(VectorCollection index)
+    {
+        internal VectorCollection Index { get; } = index;
+
+        /// <summary>Deleted ids and the HLC of their delete.</summary>
+        internal Dictionary<string, HlcTimestamp> Tombstones { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Whether ce_vector_collections holds the row (set after a checkpoint writes it, or on load).</summary>
+        internal bool Persisted { get; set; }
+
+        /// <summary>
+        /// Whether the op fits this collection: same shape, and for an upsert a vector the index accepts
+        /// (a remote replica could send a zero vector to a cosine collection). Pure, so Apply and the
+        /// checkpoint decide alike.
+        /// </summary>
+        internal bool Matches(VectorOperation operation) =>
+            operation.Dimension == Index.Dimension && operation.Metric == Index.Metric
+            && (operation.Vector is null || Index.TryValidate(operation.Vector, out _));
+    }
+}

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace CortexEdge.Sync.Fleet;
+
+/// <summary>Source-generated JSON for the fleet's JSON payloads (AOT-safe, no reflection).</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
+[JsonSerializable(typeof(PresenceReport))]
+[JsonSerializable(typeof(FleetStatusRow[]))]
+internal sealed partial class FleetJsonContext : JsonSerializerContext
+{
+}

@@ -1,0 +1,43 @@
+using CortexEdge.Sync.Mqtt;
+
+namespace CortexEdge.Sync.Fleet;
+
+/// <summary>
+/// How the manifest travels: the leader publishes it retained (QoS 1) on ce/{fleet}/manifest, so
+/// every node gets the newest one on subscribe and each change as it happens; a node feeds what
+/// arrives to its <see cref="ManifestFilter"/>, which puts it in force for the next op.
+/// </summary>
+public static class ManifestChannel
+{
+    /// <summary>ce/{fleet}/manifest.</summary>
+    public static string TopicFor(string fleet)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fleet);
+        return $"ce/{fleet}/manifest";
+    }
+
+    /// <summary>Leader: publishes <paramref name="manifest"/> retained at QoS 1.</summary>
+    public static ValueTask PublishAsync(MqttClient client, string fleet, ReplicationManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return client.PublishAsync(TopicFor(fleet), ReplicationManifestCodec.Encode(manifest), MqttQualityOfService.AtLeastOnce, retain: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Node: if <paramref name="message"/> is this fleet's manifest, decodes it and offers it to
+    /// <paramref name="filter"/>; returns true when a newer manifest was put in force. Other
+    /// messages return false untouched.
+    /// </summary>
+    /// <exception cref="FleetException">The manifest does not decode or is invalid; the filter keeps the manifest it had.</exception>
+    public static bool TryApply(MqttMessage message, string fleet, ManifestFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(filter);
+        if (!string.Equals(message.Topic, TopicFor(fleet), StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return filter.Update(ReplicationManifestCodec.Decode(message.Payload.Span));
+    }
+}

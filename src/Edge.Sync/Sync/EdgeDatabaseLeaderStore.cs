@@ -1,0 +1,231 @@
+using System.Globalization;
+using CortexEdge.Core;
+using CortexEdge.Core.State;
+using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Protocol;
+
+namespace CortexEdge.Sync.Sync;
+
+/// <summary>
+/// The leader side of sync over a real <see cref="EdgeDatabase"/>: uploaded ops are applied with
+/// <see cref="EdgeDatabase.ApplyRemoteAsync"/> (which appends them to the leader's WAL — the global
+/// commit order), downloads are served from that WAL by LSN, and node bindings live in the
+/// database's local-only metadata.
+/// </summary>
+/// <remarks>
+/// <para>The leader never prunes what nodes may still need: a persistent WAL retention hold
+/// (<see cref="ServeHoldName"/>) at LSN 1 keeps the whole log, so every node — including a new
+/// one — is served from the log and snapshots are never needed. Use the session with
+/// <see cref="SyncSessionOptions.SnapshotNewNodes"/> = false. <see cref="ExportSnapshot"/> throws
+/// <see cref="SyncProtocolErrorCode.StoreFailure"/> (snapshot export is not implemented yet), and
+/// tombstones are never purged (<see cref="PurgeTombstones"/> does nothing).</para>
+/// <para>The session should be the database's only writer: the LSN an applied op received is
+/// read as the WAL's last LSN right after the append.</para>
+/// <para>Not thread-safe: one session at a time.</para>
+/// </remarks>
+public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
+{
+    /// <summary>Name of the WAL retention hold that keeps the leader's whole log.</summary>
+    public const string ServeHoldName = "sync-serve";
+
+    private const string NodeKeyPrefix = "sync.node.";
+
+    private readonly EdgeDatabase _db;
+    private readonly Dictionary<string, ulong> _bindings = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, OriginState> _origins = [];
+
+    /// <summary>Opens the leader's sync state on <paramref name="database"/> (which stays owned by the caller).</summary>
+    public EdgeDatabaseLeaderStore(EdgeDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        if (database.GetMetadata(EdgeDatabase.RetentionHoldPrefix + ServeHoldName) is null)
+        {
+            database.SetPersistentRetentionHold(ServeHoldName, 1);
+        }
+
+        foreach (KeyValuePair<string, string> entry in database.GetMetadataByPrefix(NodeKeyPrefix))
+        {
+            if (!ulong.TryParse(entry.Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong replica))
+            {
+                throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"node binding '{entry.Key}' in {database.Directory} has the invalid replica id '{entry.Value}'");
+            }
+
+            _bindings[entry.Key[NodeKeyPrefix.Length..]] = replica;
+        }
+    }
+
+    /// <inheritdoc />
+    public ulong ReplicaId => _db.ReplicaId;
+
+    /// <inheritdoc />
+    public long HeadLsn => _db.Wal.LastLsn;
+
+    /// <inheritdoc />
+    public long DurableLsn => Math.Min(_db.Wal.DurableLsn, _db.Wal.LastLsn);
+
+    /// <inheritdoc />
+    public long FirstLsn => _db.Wal.FirstLsn;
+
+    /// <inheritdoc />
+    public long PurgedLsn => 0;
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> BoundNodes => _bindings.Keys;
+
+    /// <inheritdoc />
+    public long GetAppliedSeq(ulong origin) => Origin(origin).Applied;
+
+    /// <inheritdoc />
+    public long GetDurableSeq(ulong origin)
+    {
+        OriginState state = Origin(origin);
+        long durable = _db.Wal.DurableLsn;
+        while (state.Pending.Count > 0 && state.Pending.Peek().Lsn <= durable)
+        {
+            state.Durable = state.Pending.Dequeue().Seq;
+        }
+
+        return state.Durable;
+    }
+
+    /// <inheritdoc />
+    public long Apply(in SyncOp op)
+    {
+        (WalRecordKind kind, OperationHeader header, ReadOnlyMemory<byte> body) = DatabaseOpPayload.Split(op);
+        ValueTask<RemoteApplyStatus> apply;
+        try
+        {
+            // The body is copied by the database before this returns.
+            apply = _db.ApplyRemoteAsync(kind, header, body);
+        }
+        catch (EdgeException ex) when (ex.Code is not (EdgeErrorCode.DatabaseFaulted or EdgeErrorCode.WalFaulted or EdgeErrorCode.WalIoError or EdgeErrorCode.DiskFull or EdgeErrorCode.WalQuotaExceeded))
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.OpRejected, $"op {op.Origin:X16}#{op.Seq} rejected: {ex.Message}", ex);
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"the leader database cannot take op {op.Origin:X16}#{op.Seq}: {ex.Message}", ex);
+        }
+
+        long lsn = _db.Wal.LastLsn;
+        if (apply.IsCompleted)
+        {
+            RemoteApplyStatus status = apply.GetAwaiter().GetResult();
+            if (status != RemoteApplyStatus.Applied)
+            {
+                // The session only applies seq == applied + 1, so this means the database moved underneath it.
+                throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure,
+                    $"op {op.Origin:X16}#{op.Seq} was a {status} for the leader database (which holds that origin through seq {_db.GetVersionVector()[op.Origin]})");
+            }
+        }
+        else
+        {
+            // Durability is tracked through DurableLsn; a failed flush faults the database and is surfaced by the next write.
+            _ = apply.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        OriginState state = Origin(op.Origin);
+        state.Applied = op.Seq;
+        state.Pending.Enqueue((op.Seq, lsn));
+        return lsn;
+    }
+
+    /// <inheritdoc />
+    public long ReadLog(long afterLsn, long maxLsn, int maxCount, int maxPayloadBytes, List<SyncOp> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        maxLsn = Math.Min(maxLsn, _db.Wal.LastLsn);
+        if (afterLsn >= maxLsn || maxCount <= 0)
+        {
+            return afterLsn;
+        }
+
+        long scanned = afterLsn;
+        int count = 0;
+        long bytes = 0;
+        try
+        {
+            using WalReader reader = _db.Wal.OpenReader(afterLsn + 1);
+            while (count < maxCount && reader.TryRead(out WalRecord record))
+            {
+                if (record.Lsn > maxLsn)
+                {
+                    break;
+                }
+
+                if (DatabaseOpPayload.IsOp(record.Kind))
+                {
+                    int size = 1 + record.Payload.Length - OperationHeader.EncodedBytes;
+                    if (count > 0 && bytes + size > maxPayloadBytes)
+                    {
+                        break;
+                    }
+
+                    if (DatabaseOpPayload.TryCreate(record.Lsn, record.Kind, record.Payload, out SyncOp op))
+                    {
+                        destination.Add(op);
+                        bytes += size;
+                        count++;
+                    }
+                }
+
+                scanned = record.Lsn;
+            }
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"reading the leader log after LSN {afterLsn} failed: {ex.Message}", ex);
+        }
+
+        return scanned;
+    }
+
+    /// <inheritdoc />
+    public SyncSnapshot ExportSnapshot() => throw EdgeDatabaseSyncStore.SnapshotsUnsupported();
+
+    /// <inheritdoc />
+    public bool TryBindNode(string nodeName, ulong replicaId, out ulong boundReplicaId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeName);
+        if (_bindings.TryGetValue(nodeName, out boundReplicaId))
+        {
+            return boundReplicaId == replicaId;
+        }
+
+        _db.SetMetadata(NodeKeyPrefix + nodeName, replicaId.ToString("X16", CultureInfo.InvariantCulture));
+        _bindings[nodeName] = replicaId;
+        boundReplicaId = replicaId;
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void PurgeTombstones(long upToLsn)
+    {
+        // Not implemented for EdgeDatabase: tombstones are kept (PurgedLsn stays 0), which is always safe.
+    }
+
+    private OriginState Origin(ulong origin)
+    {
+        if (!_origins.TryGetValue(origin, out OriginState? state))
+        {
+            // Everything applied before this store existed was replayed from (or appended to) the WAL; it is durable
+            // once the WAL is durable through its current end, which the next GetDurableSeq observes.
+            long applied = checked((long)_db.GetVersionVector()[origin]);
+            state = new OriginState { Applied = applied };
+            state.Pending.Enqueue((applied, _db.Wal.LastLsn));
+            _origins[origin] = state;
+        }
+
+        return state;
+    }
+
+    private sealed class OriginState
+    {
+        public long Applied { get; set; }
+
+        public long Durable { get; set; }
+
+        public Queue<(long Seq, long Lsn)> Pending { get; } = new();
+    }
+}

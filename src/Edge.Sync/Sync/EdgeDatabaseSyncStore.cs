@@ -1,0 +1,369 @@
+using System.Globalization;
+using CortexEdge.Core;
+using CortexEdge.Core.State;
+using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Protocol;
+
+namespace CortexEdge.Sync.Sync;
+
+/// <summary>
+/// The node side of sync over a real <see cref="EdgeDatabase"/>: own ops are read back from the
+/// database's WAL (records whose origin is this replica), remote ops are applied with
+/// <see cref="EdgeDatabase.ApplyRemoteAsync"/>, and the cursors and the node-name binding live in
+/// the database's local-only metadata (they never consume an origin sequence).
+/// </summary>
+/// <remarks>
+/// <para>Upload: the metadata keeps the highest acknowledged own sequence and a persistent WAL
+/// retention hold (<see cref="UploadHoldName"/>) at the first own op not yet acknowledged, so
+/// checkpoints never trim an op before the leader has it; acknowledgements move the hold. The
+/// hold exists from the first time a store is created on the database: ops written offline before
+/// that survive only while their WAL segment is not trimmed (a database that will sync should get
+/// its store before it outgrows one WAL segment); a trimmed backlog is reported as
+/// <see cref="SyncProtocolErrorCode.StoreFailure"/> at construction rather than uploaded with a gap.</para>
+/// <para>Download: ops of other origins are applied and the WAL is flushed before the download
+/// cursor is persisted, so the cursor never runs ahead of the ops (a crash in between re-downloads
+/// ops that are then skipped as duplicates).</para>
+/// <para>Snapshots are not supported (the leader store never prunes its log and bootstraps new
+/// nodes from it): the snapshot members throw <see cref="SyncProtocolErrorCode.StoreFailure"/>.</para>
+/// <para>Not thread-safe: one session at a time. The database may be written concurrently.</para>
+/// </remarks>
+public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
+{
+    /// <summary>Name of the WAL retention hold that keeps unacknowledged own ops.</summary>
+    public const string UploadHoldName = EdgeDatabase.SyncUploadHoldName;
+
+    private const string NodeNameKey = "sync.node_name";
+    private const string UploadSeqKey = "sync.upload_seq";
+    private const string DownloadLsnKey = "sync.download_lsn";
+
+    private readonly EdgeDatabase _db;
+    private readonly List<OwnOp> _own = []; // own ops after the upload cursor, in sequence (= LSN) order
+    private readonly List<Task> _pendingApplies = [];
+    private long _scannedThroughLsn;
+    private long _uploadCursor;
+    private long _downloadCursor;
+    private string? _nodeName;
+
+    /// <summary>Opens the sync state of <paramref name="database"/> (which stays owned by the caller).</summary>
+    /// <exception cref="SyncProtocolException"><see cref="SyncProtocolErrorCode.StoreFailure"/>: own ops that were never acknowledged are no longer in the WAL.</exception>
+    public EdgeDatabaseSyncStore(EdgeDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        _nodeName = database.GetMetadata(NodeNameKey);
+        _uploadCursor = ReadLong(UploadSeqKey);
+        _downloadCursor = ReadLong(DownloadLsnKey);
+        long holdLsn = ReadLong(EdgeDatabase.RetentionHoldPrefix + UploadHoldName);
+        if (holdLsn == 0)
+        {
+            holdLsn = Math.Max(1, database.Wal.FirstLsn);
+            database.SetPersistentRetentionHold(UploadHoldName, holdLsn);
+        }
+
+        _scannedThroughLsn = Math.Max(holdLsn, database.Wal.FirstLsn) - 1;
+        Refresh();
+        long lastOwn = checked((long)database.GetVersionVector()[database.ReplicaId]);
+        long expectedFirst = _uploadCursor + 1;
+        if (lastOwn > _uploadCursor && (_own.Count == 0 || _own[0].Seq != expectedFirst))
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure,
+                $"own ops {expectedFirst}..{lastOwn} of database {database.Directory} were never acknowledged by the leader but the WAL no longer holds op {expectedFirst} " +
+                $"(WAL starts at LSN {database.Wal.FirstLsn}); they cannot be uploaded");
+        }
+    }
+
+    /// <inheritdoc />
+    public ulong ReplicaId => _db.ReplicaId;
+
+    /// <inheritdoc />
+    public string? BoundNodeName => _nodeName;
+
+    /// <inheritdoc />
+    public long LastOwnSeq
+    {
+        get
+        {
+            Refresh();
+            return _own.Count == 0 ? _uploadCursor : _own[^1].Seq;
+        }
+    }
+
+    /// <inheritdoc />
+    public long DurableOwnSeq
+    {
+        get
+        {
+            Refresh();
+            long durable = _db.Wal.DurableLsn;
+            for (int i = _own.Count - 1; i >= 0; i--)
+            {
+                if (_own[i].Lsn <= durable)
+                {
+                    return _own[i].Seq;
+                }
+            }
+
+            return _uploadCursor;
+        }
+    }
+
+    /// <inheritdoc />
+    public long UploadCursor => _uploadCursor;
+
+    /// <inheritdoc />
+    public long DownloadCursor => _downloadCursor;
+
+    /// <inheritdoc />
+    public SnapshotTransfer? PendingSnapshot => null;
+
+    /// <inheritdoc />
+    public void BindNodeName(string nodeName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeName);
+        if (_nodeName is not null)
+        {
+            if (_nodeName != nodeName)
+            {
+                throw new SyncProtocolException(SyncProtocolErrorCode.NodeIdentityMismatch,
+                    $"database {_db.Directory} is bound to node name '{_nodeName}'; it cannot sync as '{nodeName}'");
+            }
+
+            return;
+        }
+
+        _db.SetMetadata(NodeNameKey, nodeName);
+        _nodeName = nodeName;
+    }
+
+    /// <inheritdoc />
+    public int ReadOwnOps(long afterSeq, long maxSeq, int maxCount, int maxPayloadBytes, List<SyncOp> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        Refresh();
+        if (_own.Count == 0 || maxCount <= 0)
+        {
+            return 0;
+        }
+
+        long first = Math.Max(afterSeq + 1, _own[0].Seq);
+        long last = Math.Min(maxSeq, _own[^1].Seq);
+        if (first > last)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        long bytes = 0;
+        using WalReader reader = _db.Wal.OpenReader(_own[(int)(first - _own[0].Seq)].Lsn);
+        while (count < maxCount && reader.TryRead(out WalRecord record))
+        {
+            if (!DatabaseOpPayload.IsOp(record.Kind) || !OperationHeader.TryRead(record.Payload, out OperationHeader header) || header.OriginReplicaId != ReplicaId)
+            {
+                continue;
+            }
+
+            long seq = checked((long)header.OriginSequence);
+            if (seq < first)
+            {
+                continue;
+            }
+
+            if (seq > last)
+            {
+                break;
+            }
+
+            int size = 1 + record.Payload.Length - OperationHeader.EncodedBytes;
+            if (count > 0 && bytes + size > maxPayloadBytes)
+            {
+                break;
+            }
+
+            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
+            destination.Add(op with { Lsn = 0 });
+            bytes += size;
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <inheritdoc />
+    public SyncBacklog GetBacklog(long afterSeq, DateTimeOffset now)
+    {
+        Refresh();
+        long ops = 0, bytes = 0, highest = 0;
+        TimeSpan oldest = TimeSpan.Zero;
+        long nowMs = now.ToUnixTimeMilliseconds();
+        foreach (OwnOp op in _own)
+        {
+            if (op.Seq <= afterSeq)
+            {
+                continue;
+            }
+
+            if (ops == 0)
+            {
+                oldest = TimeSpan.FromMilliseconds(Math.Max(0, nowMs - (long)(op.Hlc >> 16)));
+            }
+
+            ops++;
+            bytes += op.Bytes;
+            highest = op.Seq;
+        }
+
+        return new SyncBacklog(default, new SyncBacklogClass(ops, bytes, oldest, highest));
+    }
+
+    /// <inheritdoc />
+    public void SaveUploadCursor(long ackedSeq)
+    {
+        if (ackedSeq <= _uploadCursor)
+        {
+            return;
+        }
+
+        Refresh();
+        int keep = 0;
+        while (keep < _own.Count && _own[keep].Seq <= ackedSeq)
+        {
+            keep++;
+        }
+
+        // The hold moves to the first op still unacknowledged, or past everything scanned.
+        long holdLsn = keep < _own.Count ? _own[keep].Lsn : _scannedThroughLsn + 1;
+        _db.SetMetadata(
+        [
+            new KeyValuePair<string, string>(UploadSeqKey, ackedSeq.ToString(CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, string>(EdgeDatabase.RetentionHoldPrefix + UploadHoldName, holdLsn.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        _db.Wal.SetRetentionHold(UploadHoldName, holdLsn);
+        _own.RemoveRange(0, keep);
+        _uploadCursor = ackedSeq;
+    }
+
+    /// <inheritdoc />
+    public void GetVersionVector(List<KeyValuePair<ulong, long>> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        foreach (KeyValuePair<ulong, ulong> entry in _db.GetVersionVector().Entries)
+        {
+            destination.Add(new KeyValuePair<ulong, long>(entry.Key, checked((long)entry.Value)));
+        }
+    }
+
+    /// <inheritdoc />
+    public int ApplyDownloaded(IReadOnlyList<SyncOp> ops, long newCursor)
+    {
+        ArgumentNullException.ThrowIfNull(ops);
+        int applied = 0;
+        _pendingApplies.Clear();
+        try
+        {
+            foreach (SyncOp op in ops)
+            {
+                if (op.Origin == ReplicaId)
+                {
+                    continue; // our own op coming back through the leader's log
+                }
+
+                (WalRecordKind kind, OperationHeader header, ReadOnlyMemory<byte> body) = DatabaseOpPayload.Split(op);
+                ValueTask<RemoteApplyStatus> apply = _db.ApplyRemoteAsync(kind, header, body);
+                if (!apply.IsCompleted)
+                {
+                    applied++;
+                    _pendingApplies.Add(apply.AsTask());
+                    continue;
+                }
+
+                switch (apply.GetAwaiter().GetResult())
+                {
+                    case RemoteApplyStatus.Applied:
+                        applied++;
+                        break;
+                    case RemoteApplyStatus.Gap:
+                        throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure,
+                            $"op {op.Origin:X16}#{op.Seq} at leader LSN {op.Lsn} leaves a gap: this database holds that origin only through seq {_db.GetVersionVector()[op.Origin]}");
+                }
+            }
+
+            // The cursor must never be durable ahead of the ops it covers.
+            _db.FlushAsync().AsTask().GetAwaiter().GetResult();
+            Task.WaitAll(_pendingApplies);
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"applying downloaded ops to {_db.Directory} failed: {ex.Message}", ex);
+        }
+        catch (AggregateException ex) when (ex.InnerException is EdgeException inner)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"applying downloaded ops to {_db.Directory} failed: {inner.Message}", inner);
+        }
+        finally
+        {
+            _pendingApplies.Clear();
+        }
+
+        if (newCursor > _downloadCursor)
+        {
+            _db.SetMetadata(DownloadLsnKey, newCursor.ToString(CultureInfo.InvariantCulture));
+            _downloadCursor = newCursor;
+        }
+
+        return applied;
+    }
+
+    /// <inheritdoc />
+    public void BeginSnapshot(SnapshotTransfer transfer) => throw SnapshotsUnsupported();
+
+    /// <inheritdoc />
+    public void AppendSnapshotChunk(int index, ReadOnlySpan<byte> data) => throw SnapshotsUnsupported();
+
+    /// <inheritdoc />
+    public byte[] ReadPendingSnapshot() => throw SnapshotsUnsupported();
+
+    /// <inheritdoc />
+    public void DiscardSnapshot()
+    {
+        // Nothing is ever pending.
+    }
+
+    /// <inheritdoc />
+    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn) => throw SnapshotsUnsupported();
+
+    internal static SyncProtocolException SnapshotsUnsupported() => new(SyncProtocolErrorCode.StoreFailure,
+        "snapshot transfer is not supported by EdgeDatabase stores yet: the leader keeps its whole log and bootstraps nodes from it");
+
+    // Indexes own ops appended since the last scan (local writes arrive at any time).
+    private void Refresh()
+    {
+        long last = _db.Wal.LastLsn;
+        if (last <= _scannedThroughLsn)
+        {
+            return;
+        }
+
+        using WalReader reader = _db.Wal.OpenReader(_scannedThroughLsn + 1);
+        while (reader.TryRead(out WalRecord record))
+        {
+            _scannedThroughLsn = record.Lsn;
+            if (DatabaseOpPayload.IsOp(record.Kind)
+                && OperationHeader.TryRead(record.Payload, out OperationHeader header)
+                && header.OriginReplicaId == ReplicaId
+                && (long)header.OriginSequence > _uploadCursor)
+            {
+                _own.Add(new OwnOp((long)header.OriginSequence, record.Lsn, header.Timestamp.Time, 1 + record.Payload.Length - OperationHeader.EncodedBytes));
+            }
+
+            if (record.Lsn >= last)
+            {
+                break;
+            }
+        }
+    }
+
+    private long ReadLong(string key) =>
+        _db.GetMetadata(key) is { } text ? long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture) : 0;
+
+    private readonly record struct OwnOp(long Seq, long Lsn, ulong Hlc, int Bytes);
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using CortexEdge.Agent.Configuration;
+using CortexEdge.Agent.Daemon;
+using CortexEdge.Sync.Tests.Infrastructure;
+using CortexEdge.Agent.Policy;
+using CortexEdge.Agent.Tests.Policy.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CortexEdge.Agent.Tests.Daemon;
+
+public sealed class AgentHostTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("ce-host-").FullName;
+    private MosquittoBroker _broker = null!;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task InitializeAsync() => _broker = await MosquittoBroker.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _broker.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private AgentConfig Config(string role, string? node, string data) => new()
+    {
+        Role = role,
+        Node = node,
+        Fleet = "hosttest",
+        DataDirectory = Path.Combine(_directory, data),
+        Brokers = new BrokersConfig { Upstream = new BrokerConfig { Host = _broker.Host, Port = _broker.Port, KeepAliveSeconds = 5 } },
+        Api = new ApiConfig { Bind = "127.0.0.1:0" },
+    };
+
+    [Fact]
+    public async Task LeaderAndReplicaRoles_ReplicaServesWhatTheLeaderWrote_AndRefusesWrites()
+    {
+        await using var leader = new AgentHost(Config("leader", null, "leader"), NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+        await using var replica = new AgentHost(Config("replica", "r1", "replica"), NullLoggerFactory.Instance);
+        await replica.StartAsync(CancellationToken.None);
+
+        HttpResponseMessage put = await _http.PutAsync(new Uri(leader.ApiAddress!, "v1/docs/assets/pump-1"), new StringContent("""{"rpm":1450}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+
+        var stopwatch = Stopwatch.StartNew();
+        HttpResponseMessage got;
+        do
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30), "the replica never served the leader's write");
+            await Task.Delay(100);
+            got = await _http.GetAsync(new Uri(replica.ApiAddress!, "v1/docs/assets/pump-1"));
+        }
+        while (got.StatusCode != HttpStatusCode.OK);
+        Assert.Contains("1450", await got.Content.ReadAsStringAsync());
+
+        HttpResponseMessage refused = await _http.PutAsync(new Uri(replica.ApiAddress!, "v1/docs/assets/pump-2"), new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.NotEqual(HttpStatusCode.OK, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stop_FlushesCheckpointsAndReturnsZero_AndRemovesEndpointFile()
+    {
+        AgentConfig config = Config("leader", null, "stop") with { Brokers = new BrokersConfig() };
+        var host = new AgentHost(config, NullLoggerFactory.Instance);
+        await host.StartAsync(CancellationToken.None);
+        string endpoint = Path.Combine(config.DataDirectory, AgentHost.EndpointFileName);
+        Assert.True(File.Exists(endpoint));
+        await host.Database.PutAsync("c", "k", """{"v":1}""");
+        using var stop = new CancellationTokenSource();
+        Task<int> run = host.RunUntilStoppedAsync(stop.Token);
+        stop.Cancel();
+        Assert.Equal(0, await run);
+        Assert.False(File.Exists(endpoint));
+        await host.DisposeAsync();
+
+        using var reopened = CortexEdge.Core.EdgeDatabase.Open(config.DataDirectory);
+        Assert.NotNull(reopened.Get("c", "k"));
+        Assert.Equal(reopened.GetStats().LastLsn, reopened.GetStats().CheckpointLsn);
+    }
+
+    [Fact]
+    public async Task EdgeRole_DefersOnCriticalBattery_ThenSyncsEverythingWhenPowerReturns_NothingLost()
+    {
+        await using var leader = new AgentHost(Config("leader", null, "sync-leader"), NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        var battery = new FakeBatterySource { Current = FakeBatterySource.Discharging(5) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Ethernet) };
+        AgentConfig edgeConfig = Config("edge", "gw-1", "sync-edge");
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 1;
+        await using var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = battery, Network = network };
+        await edge.StartAsync(CancellationToken.None);
+        for (int i = 0; i < 20; i++)
+        {
+            await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
+        }
+
+        // Critical battery, discharging: the policy defers and nothing leaves the node.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(SyncAction.Defer, edge.Sync!.Policy.Current!.Action);
+        Assert.Equal(0, edge.Sync.Bursts);
+        Assert.Null(leader.Database.Get("alarms", "a0"));
+
+        // Power returns: the next check syncs everything.
+        battery.Current = FakeBatterySource.Charging(40);
+        var stopwatch = Stopwatch.StartNew();
+        while (leader.Database.Scan("alarms").Count() < 20)
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"leader has {leader.Database.Scan("alarms").Count()} of 20 after power returned; decision {edge.Sync.Policy.Current}");
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(SyncAction.SyncNow, edge.Sync.Policy.Current!.Action);
+        Assert.Contains("19", leader.Database.Get("alarms", "a19")!.ToJsonString());
+    }
+}

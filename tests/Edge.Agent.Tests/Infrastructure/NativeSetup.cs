@@ -1,0 +1,10 @@
+using System.Runtime.CompilerServices;
+using CortexEdge.Core.Platform;
+
+namespace CortexEdge.Agent.Tests.Infrastructure;
+
+internal static class NativeSetup
+{
+    [ModuleInitializer]
+    internal static void Initialize() => NativeLibraryResolver.Initialize();
+}

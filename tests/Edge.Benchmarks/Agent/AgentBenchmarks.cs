@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using CortexEdge.Agent.Configuration;
+using CortexEdge.Agent.Ingest;
+using CortexEdge.Benchmarks.Binary;
+using CortexEdge.Benchmarks.Harness;
+using CortexEdge.Benchmarks.Mqtt;
+using CortexEdge.Core;
+using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Mqtt;
+using Microsoft.Data.Sqlite;
+
+namespace CortexEdge.Benchmarks.Agent;
+
+/// <summary>
+/// The gateway agent: ingest from MQTT publish to durable series beside a row-per-reading SQLite
+/// subscriber on the same MQTT client and batching (so storage is the difference); flash bytes per
+/// reading from /proc/self/io; and the daemon's idle footprint beside mosquitto's.
+/// </summary>
+public sealed class AgentBenchmarks : BenchmarkSuite
+{
+    public override string Name => "agent";
+
+    public override string Title => "Gateway agent: ingest, flash bytes, idle footprint";
+
+    public override async Task RunAsync(BenchmarkReport report, double scale, CancellationToken cancellationToken)
+    {
+        int readings = Math.Max(2000, (int)(50_000 * scale));
+        await using BenchmarkMosquitto broker = await BenchmarkMosquitto.StartAsync();
+        var (oursRate, oursBytes) = await IngestIntoEdgeDatabaseAsync(broker.Port, readings, cancellationToken);
+        var (peerRate, peerBytes) = await IngestIntoSqliteRowsAsync(broker.Port, readings, cancellationToken);
+        report.Compare("ingest, MQTT publish -> durable", "readings/s", oursRate, "SQLite row per reading, same client + batching", peerRate, lowerIsBetter: false,
+            $"{readings:N0} QoS 1 readings, 10 series, Group(10 ms) vs synchronous=FULL");
+        report.Compare("flash bytes written per reading", "B", oursBytes, "SQLite row per reading", peerBytes, lowerIsBetter: true,
+            "write_bytes from /proc/self/io, including the SQLite checkpoint; target <= 3");
+
+        string binary = Environment.GetEnvironmentVariable("CE_BENCH_BINARY") ?? Path.Combine(BinaryBenchmarks.RepositoryRoot(), "out/publish/linux-x64/cortex-edge");
+        if (!File.Exists(binary))
+        {
+            report.Note($"Idle figures skipped: {binary} not found (build/publish.sh linux-x64).");
+            return;
+        }
+
+        TimeSpan idleWindow = TimeSpan.FromSeconds(Math.Max(5, 20 * scale));
+        var ours = await MeasureDaemonAsync(broker.Port, binary, idleWindow, cancellationToken);
+        var peer = await MeasureMosquittoAsync(idleWindow, cancellationToken);
+        report.Compare("start-up to ready", "ms", ours.StartupMs, "mosquitto start-up to listening", peer.StartupMs, lowerIsBetter: true, "agent: exec to /healthz 200");
+        report.Compare("idle RSS", "MB", ours.RssMb, "mosquitto idle RSS", peer.RssMb, lowerIsBetter: true, "target <= 20 MB");
+        report.Compare("wake-ups per minute at idle", "/min", ours.WakeupsPerMinute, "mosquitto", peer.WakeupsPerMinute, lowerIsBetter: true,
+            $"context switches of all threads over {idleWindow.TotalSeconds:0} s idle, per minute");
+    }
+
+    private static async Task<(double Rate, double BytesPerReading)> IngestIntoEdgeDatabaseAsync(int port, int count, CancellationToken cancellationToken)
+    {
+        string directory = Directory.CreateTempSubdirectory("ce-bench-agent-").FullName;
+        try
+        {
+            long bytesBefore = WriteBytes();
+            await using var database = EdgeDatabase.Open(directory, new EdgeDatabaseOptions { Durability = WalDurability.Group(TimeSpan.FromMilliseconds(10)) });
+            var rules = IngestRule.FromConfig(new IngestConfig { Rules = [new IngestRuleConfig { Topic = "bench/+/temp", Series = "{1}", Format = "number" }] });
+            await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000 });
+            await subscriber.ConnectAsync(cancellationToken);
+            await subscriber.SubscribeAsync("bench/+/temp", MqttQualityOfService.AtLeastOnce, cancellationToken);
+            var ingest = new SensorIngest(database, rules, new SensorIngestOptions());
+            using var stop = new CancellationTokenSource();
+            Task pump = ingest.RunAsync(subscriber.Messages, stop.Token);
+            var stopwatch = Stopwatch.StartNew();
+            await PublishAsync(port, count, cancellationToken);
+            while (ingest.StoredReadings < count)
+            {
+                await Task.Delay(5, cancellationToken);
+            }
+
+            double rate = count / stopwatch.Elapsed.TotalSeconds;
+            stop.Cancel();
+            await pump;
+            await database.CheckpointAsync(cancellationToken);
+            return (rate, (WriteBytes() - bytesBefore) / (double)count);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<(double Rate, double BytesPerReading)> IngestIntoSqliteRowsAsync(int port, int count, CancellationToken cancellationToken)
+    {
+        string directory = Directory.CreateTempSubdirectory("ce-bench-agent-sqlite-").FullName;
+        try
+        {
+            long bytesBefore = WriteBytes();
+            await using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "rows.db")}");
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE readings(series TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY(series, ts)) WITHOUT ROWID;");
+            await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000 });
+            await subscriber.ConnectAsync(cancellationToken);
+            await subscriber.SubscribeAsync("bench/+/temp", MqttQualityOfService.AtLeastOnce, cancellationToken);
+            using SqliteCommand insert = connection.CreateCommand();
+            insert.CommandText = "INSERT OR REPLACE INTO readings(series, ts, value) VALUES ($s, $t, $v)";
+            SqliteParameter s = insert.Parameters.Add("$s", SqliteType.Text);
+            SqliteParameter t = insert.Parameters.Add("$t", SqliteType.Integer);
+            SqliteParameter v = insert.Parameters.Add("$v", SqliteType.Real);
+            var stopwatch = Stopwatch.StartNew();
+            Task publishing = PublishAsync(port, count, cancellationToken);
+            int stored = 0;
+            var lastTs = new Dictionary<string, long>();
+            // Same batching as the agent: up to 1000 readings or 100 ms per transaction.
+            while (stored < count)
+            {
+                using SqliteTransaction transaction = connection.BeginTransaction();
+                insert.Transaction = transaction;
+                var batchStart = Stopwatch.StartNew();
+                int inBatch = 0;
+                while (inBatch < 1000 && batchStart.ElapsedMilliseconds < 100 && stored + inBatch < count)
+                {
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    wait.CancelAfter(TimeSpan.FromMilliseconds(100));
+                    MqttMessage message;
+                    try
+                    {
+                        message = await subscriber.Messages.ReadAsync(wait.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    string series = message.Topic.Split('/')[1];
+                    long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    long ts = lastTs.TryGetValue(series, out long last) && now <= last ? last + 1 : now;
+                    lastTs[series] = ts;
+                    s.Value = series;
+                    t.Value = ts;
+                    v.Value = double.Parse(Encoding.ASCII.GetString(message.Payload.Span), CultureInfo.InvariantCulture);
+                    insert.ExecuteNonQuery();
+                    inBatch++;
+                }
+
+                transaction.Commit();
+                stored += inBatch;
+            }
+
+            double rate = count / stopwatch.Elapsed.TotalSeconds;
+            await publishing;
+            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+            return (rate, (WriteBytes() - bytesBefore) / (double)count);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task PublishAsync(int port, int count, CancellationToken cancellationToken)
+    {
+        await using var publisher = new MqttClient(new MqttClientOptions { Port = port, InflightCountMax = 200, OutgoingQueueCountMax = 100_000 });
+        await publisher.ConnectAsync(cancellationToken);
+        var pending = new List<Task>(1000);
+        for (int i = 0; i < count; i++)
+        {
+            byte[] payload = Encoding.ASCII.GetBytes((20 + (i % 100) * 0.01).ToString("0.00", CultureInfo.InvariantCulture));
+            pending.Add(publisher.PublishAsync($"bench/s{i % 10}/temp", payload, MqttQualityOfService.AtLeastOnce, cancellationToken: cancellationToken).AsTask());
+            if (pending.Count == 1000)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static long WriteBytes()
+    {
+        foreach (string line in File.ReadLines("/proc/self/io"))
+        {
+            if (line.StartsWith("write_bytes:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan("write_bytes:".Length).Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private sealed record Footprint(double StartupMs, double RssMb, double WakeupsPerMinute);
+
+    private static async Task<Footprint> MeasureDaemonAsync(int brokerPort, string binary, TimeSpan idleWindow, CancellationToken cancellationToken)
+    {
+        string directory = Directory.CreateTempSubdirectory("ce-bench-daemon-").FullName;
+        int apiPort = FreePort();
+        string config = Path.Combine(directory, "agent.json");
+        File.WriteAllText(config, $$"""
+            { "role": "edge", "node": "bench", "dataDirectory": "{{Path.Combine(directory, "data")}}",
+              "brokers": { "local": { "host": "127.0.0.1", "port": {{brokerPort}} } },
+              "ingest": { "rules": [ { "topic": "idle/+/temp", "series": "{1}", "format": "number" } ] },
+              "api": { "bind": "127.0.0.1:{{apiPort}}" } }
+            """);
+        var stopwatch = Stopwatch.StartNew();
+        using Process process = Process.Start(new ProcessStartInfo(binary, ["run", "--config", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{apiPort}/healthz", cancellationToken)).IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (stopwatch.Elapsed > TimeSpan.FromSeconds(30) || process.HasExited)
+            {
+                throw new InvalidOperationException("the agent did not become ready");
+            }
+
+            await Task.Delay(5, cancellationToken);
+        }
+
+        double startup = stopwatch.Elapsed.TotalMilliseconds;
+        Footprint footprint = await IdleAsync(process.Id, startup, idleWindow, cancellationToken);
+        process.Kill();
+        await process.WaitForExitAsync(cancellationToken);
+        Directory.Delete(directory, recursive: true);
+        return footprint;
+    }
+
+    private static async Task<Footprint> MeasureMosquittoAsync(TimeSpan idleWindow, CancellationToken cancellationToken)
+    {
+        int port = FreePort();
+        string config = Path.Combine(Path.GetTempPath(), $"ce-bench-idle-mosquitto-{Environment.ProcessId}.conf");
+        File.WriteAllText(config, $"listener {port} 127.0.0.1\nallow_anonymous true\n");
+        var stopwatch = Stopwatch.StartNew();
+        using Process process = Process.Start(new ProcessStartInfo("mosquitto", ["-c", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync("127.0.0.1", port, cancellationToken);
+                break;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(5, cancellationToken);
+            }
+        }
+
+        double startup = stopwatch.Elapsed.TotalMilliseconds;
+        Footprint footprint = await IdleAsync(process.Id, startup, idleWindow, cancellationToken);
+        process.Kill();
+        await process.WaitForExitAsync(cancellationToken);
+        File.Delete(config);
+        return footprint;
+    }
+
+    private static async Task<Footprint> IdleAsync(int pid, double startupMs, TimeSpan window, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken); // let start-up work settle
+        long before = ContextSwitches(pid);
+        await Task.Delay(window, cancellationToken);
+        long after = ContextSwitches(pid);
+        double rssKb = 0;
+        foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rssKb = double.Parse(line.AsSpan(6).Trim().ToString().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return new Footprint(startupMs, rssKb / 1024.0, (after - before) / window.TotalMinutes);
+    }
+
+    private static long ContextSwitches(int pid)
+    {
+        long total = 0;
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                foreach (string line in File.ReadLines(Path.Combine(task, "status")))
+                {
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended between listing and reading.
+            }
+        }
+
+        return total;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,122 @@
+using CortexEdge.Core.TimeSeries;
+
+namespace CortexEdge.Core.Tests.TimeSeries;
+
+public sealed class TimeSeriesBatchCodecTests
+{
+    private static readonly int Iterations = SeriesGenerator.Iterations("CE_FUZZ_ITERATIONS", 20000);
+
+    [Fact]
+    public void EncodeDecode_RandomAppends_RoundTripBitExact()
+    {
+        int seed = SeriesGenerator.Seed();
+        var random = new Random(seed);
+        for (int i = 0; i < 500; i++)
+        {
+            var groups = new List<(string Series, ReadOnlyMemory<TimeSeriesReading> Readings)>();
+            int groupCount = random.Next(1, 5);
+            for (int g = 0; g < groupCount; g++)
+            {
+                int count = random.Next(1, 300);
+                long[] timestamps = SeriesGenerator.Timestamps(random, count);
+                random.Shuffle(timestamps); // any order, negative deltas included
+                double[] values = SeriesGenerator.Values(random, count);
+                groups.Add(("série/" + random.Next(1000) + "/温度", timestamps.Zip(values, (t, v) => new TimeSeriesReading(t, v)).ToArray()));
+            }
+
+            byte[] buffer = new byte[TimeSeriesBatchCodec.MaxAppendBytes(groups.Count, groups.Sum(x => x.Readings.Length))];
+            int length = TimeSeriesBatchCodec.WriteAppend(buffer, groups);
+            TimeSeriesOperation decoded = TimeSeriesBatchCodec.Decode(buffer.AsSpan(0, length), "test");
+            Assert.Equal(TimeSeriesOperationKind.Append, decoded.Kind);
+            Assert.Equal(groups.Count, decoded.Groups.Count);
+            for (int g = 0; g < groups.Count; g++)
+            {
+                Assert.Equal(groups[g].Series, decoded.Groups[g].Series);
+                TimeSeriesReading[] expected = groups[g].Readings.ToArray();
+                Assert.True(expected.Length == decoded.Groups[g].Readings.Length, $"seed {seed} iteration {i} group {g}");
+                for (int r = 0; r < expected.Length; r++)
+                {
+                    Assert.True(expected[r].BitEquals(decoded.Groups[g].Readings[r]), $"seed {seed} iteration {i} group {g} reading {r}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void EncodeDecode_RetentionAndDelete_RoundTrip()
+    {
+        byte[] buffer = new byte[TimeSeriesBatchCodec.MaxSeriesOperationBytes];
+        int length = TimeSeriesBatchCodec.WriteDropBefore(buffer, "s", -12345);
+        TimeSeriesOperation drop = TimeSeriesBatchCodec.Decode(buffer.AsSpan(0, length), "test");
+        Assert.Equal((TimeSeriesOperationKind.DropBefore, "s", -12345L), (drop.Kind, drop.Series, drop.Cutoff));
+        length = TimeSeriesBatchCodec.WriteDeleteSeries(buffer, "s");
+        TimeSeriesOperation delete = TimeSeriesBatchCodec.Decode(buffer.AsSpan(0, length), "test");
+        Assert.Equal((TimeSeriesOperationKind.DeleteSeries, "s"), (delete.Kind, delete.Series));
+    }
+
+    [Fact]
+    public void Decode_RandomAndMutatedBodies_ThrowsTypedErrorOnly()
+    {
+        int seed = SeriesGenerator.Seed();
+        var random = new Random(seed);
+        int rejected = 0;
+        for (int i = 0; i < Iterations; i++)
+        {
+            byte[] body;
+            if (random.Next(4) == 0)
+            {
+                body = new byte[random.Next(0, 120)];
+                random.NextBytes(body);
+            }
+            else
+            {
+                int count = random.Next(1, 20);
+                var readings = SeriesGenerator.Timestamps(random, count).Select(t => new TimeSeriesReading(t, SeriesGenerator.RandomValue(random))).ToArray();
+                byte[] valid = new byte[TimeSeriesBatchCodec.MaxAppendBytes(1, count)];
+                int length = random.Next(3) switch
+                {
+                    0 => TimeSeriesBatchCodec.WriteDropBefore(valid, "series", random.NextInt64()),
+                    1 => TimeSeriesBatchCodec.WriteDeleteSeries(valid, "series"),
+                    _ => TimeSeriesBatchCodec.WriteAppend(valid, "series", readings),
+                };
+                body = valid.AsSpan(0, length).ToArray();
+                switch (random.Next(4))
+                {
+                    case 0:
+                        body[random.Next(body.Length)] ^= (byte)(1 << random.Next(8));
+                        break;
+                    case 1:
+                        body = body.AsSpan(0, random.Next(body.Length)).ToArray();
+                        break;
+                    case 2:
+                        body = [.. body, (byte)random.Next(256)];
+                        break;
+                    default:
+                        body[random.Next(body.Length)] = (byte)random.Next(256);
+                        break;
+                }
+            }
+
+            // Poisoned tail beyond the slice: an over-read would decode it or crash.
+            byte[] padded = [.. body, .. Enumerable.Repeat((byte)0xFF, 32)];
+            try
+            {
+                TimeSeriesOperation operation = TimeSeriesBatchCodec.Decode(padded.AsSpan(0, body.Length), "fuzz");
+                foreach ((string _, TimeSeriesReading[] readings) in operation.Groups)
+                {
+                    Assert.All(readings, r => Assert.InRange(r.Timestamp, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax));
+                }
+            }
+            catch (EdgeCorruptionException e) when (e.Code == EdgeErrorCode.TimeSeriesBatchMalformed)
+            {
+                rejected++;
+            }
+            catch (Exception e) when (e is not EdgeCorruptionException && e is not Xunit.Sdk.XunitException)
+            {
+                Assert.Fail($"seed {seed} iteration {i}: {e.GetType().Name} instead of TimeSeriesBatchMalformed: {e.Message}");
+            }
+        }
+
+        Assert.True(rejected > Iterations / 4, $"seed {seed}: only {rejected} of {Iterations} bodies rejected");
+    }
+}

@@ -1,0 +1,295 @@
+using CortexEdge.Core.Vectors;
+
+namespace CortexEdge.Core.Tests.Vectors;
+
+public sealed class VectorCollectionTests : IDisposable
+{
+    private readonly VectorTestData.TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Theory]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.Dot)]
+    [InlineData(VectorMetric.L2)]
+    public void UpsertThenGet_ReturnsCopyAndKey(VectorMetric metric)
+    {
+        using VectorCollection collection = Create(4, metric);
+        collection.Upsert("a", [1, 2, 3, 4], "doc/1");
+        VectorRecord record = collection.Get("a");
+        Assert.Equal([1f, 2f, 3f, 4f], record.Vector);
+        Assert.Equal("doc/1", record.DocumentKey);
+        Assert.Equal(1, collection.Count);
+        record.Vector[0] = 99; // a copy: changing it changes nothing stored
+        Assert.Equal(1f, collection.Get("a").Vector[0]);
+    }
+
+    [Fact]
+    public void Upsert_ExistingId_ReplacesVectorAndKey()
+    {
+        using VectorCollection collection = Create(3, VectorMetric.L2);
+        collection.Upsert("a", [1, 0, 0], "doc/1");
+        collection.Upsert("b", [0, 1, 0], "doc/2");
+        collection.Upsert("a", [0, 0, 1], "doc/3");
+        Assert.Equal(2, collection.Count);
+        Assert.Equal([0f, 0f, 1f], collection.Get("a").Vector);
+        VectorMatch best = collection.Search([0, 0, 1], 1)[0];
+        Assert.Equal(("a", "doc/3", 0f), (best.Id, best.DocumentKey, best.Distance));
+    }
+
+    [Fact]
+    public void Delete_RemovesFromGetAndNextSearch()
+    {
+        using VectorCollection collection = Create(2, VectorMetric.L2);
+        collection.Upsert("a", [0, 0], "k/a");
+        collection.Upsert("b", [1, 1], "k/b");
+        Assert.Equal("a", collection.Search([0, 0], 1)[0].Id);
+        Assert.True(collection.Delete("a"));
+        Assert.False(collection.Delete("a"));
+        Assert.False(collection.Contains("a"));
+        Assert.False(collection.TryGet("a", new float[2], out _));
+        EdgeException error = Assert.Throws<EdgeException>(() => collection.Get("a"));
+        Assert.Equal(EdgeErrorCode.VectorNotFound, error.Code);
+        VectorMatch[] results = collection.Search([0, 0], 5);
+        Assert.Equal(["b"], results.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Search_EmptyCollection_ReturnsNothing()
+    {
+        using VectorCollection collection = Create(8, VectorMetric.Cosine);
+        Assert.Empty(collection.Search(Enumerable.Repeat(1f, 8).ToArray(), 10));
+    }
+
+    [Theory]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.Dot)]
+    [InlineData(VectorMetric.L2)]
+    public void Search_DistancesAreExactAndAscending(VectorMetric metric)
+    {
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int dimension = 24, count = 600;
+        float[] points = VectorTestData.GaussianMixture(random, count, dimension, 6, 0.3f);
+        using VectorCollection collection = Create(dimension, metric);
+        for (int i = 0; i < count; i++)
+        {
+            collection.Upsert($"v{i}", points.AsSpan(i * dimension, dimension), $"doc/{i}");
+        }
+
+        float[] query = VectorTestData.GaussianMixture(random, 1, dimension, 1, 1f);
+        VectorMatch[] results = collection.Search(query, 10);
+        Assert.Equal(10, results.Length);
+        for (int i = 0; i < results.Length; i++)
+        {
+            int index = int.Parse(results[i].Id.AsSpan(1));
+            double exact = VectorTestData.ExactDistance(metric, query, points.AsSpan(index * dimension, dimension));
+            Assert.True(Math.Abs(exact - results[i].Distance) <= 1e-3 * Math.Max(1, Math.Abs(exact)), $"seed {seed}: result {i} distance {results[i].Distance}, exact {exact}");
+            Assert.Equal($"doc/{index}", results[i].DocumentKey);
+            if (i > 0)
+            {
+                Assert.True(results[i - 1].Distance <= results[i].Distance, $"seed {seed}: results not ascending at {i}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Upsert_BadVectors_ThrowVectorInvalidNamingTheProblem()
+    {
+        using VectorCollection collection = Create(3, VectorMetric.Cosine);
+        AssertInvalid(() => collection.Upsert("a", [1, 2], "k"), "2 components", "dimension 3");
+        AssertInvalid(() => collection.Upsert("a", [1, float.NaN, 2], "k"), "component 1", "NaN");
+        AssertInvalid(() => collection.Upsert("a", [1, 2, float.PositiveInfinity], "k"), "component 2");
+        AssertInvalid(() => collection.Upsert("a", [0, 0, 0], "k"), "zero");
+        AssertInvalid(() => collection.Upsert("a", [3e38f, 3e38f, 1], "k"), "overflows");
+        AssertInvalid(() => collection.Search([1, 2, 3, 4], 1), "query vector", "4 components");
+        AssertInvalid(() => collection.Search([float.NegativeInfinity, 2, 3], 1), "query vector", "component 0");
+        Assert.Throws<ArgumentOutOfRangeException>(() => collection.Search([1, 2, 3], 0));
+        Assert.Throws<ArgumentException>(() => collection.Upsert("", [1, 2, 3], "k"));
+        Assert.Equal(0, collection.Count);
+    }
+
+    [Fact]
+    public void Create_BadDimension_ThrowsVectorInvalid()
+    {
+        EdgeException error = Assert.Throws<EdgeException>(() => Create(0, VectorMetric.L2));
+        Assert.Equal(EdgeErrorCode.VectorInvalid, error.Code);
+        error = Assert.Throws<EdgeException>(() => Create(VectorCollectionOptions.DimensionMax + 1, VectorMetric.L2));
+        Assert.Contains("4097", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Upsert_ZeroVectorUnderL2_IsAccepted()
+    {
+        using VectorCollection collection = Create(3, VectorMetric.L2);
+        collection.Upsert("origin", [0, 0, 0], "k");
+        Assert.Equal("origin", collection.Search([0, 0, 0], 1)[0].Id);
+    }
+
+    [Fact]
+    public void Search_KeyPrefixAndPredicate_ReturnOnlyMatchingExactTopK()
+    {
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int dimension = 16, count = 3000;
+        float[] points = VectorTestData.GaussianMixture(random, count, dimension, 10, 0.5f);
+        using VectorCollection collection = Create(dimension, VectorMetric.L2);
+        for (int i = 0; i < count; i++)
+        {
+            collection.Upsert($"v{i}", points.AsSpan(i * dimension, dimension), $"{(i % 3 == 0 ? "sensor" : "audio")}/{i}");
+        }
+
+        float[] query = points.AsSpan(7 * dimension, dimension).ToArray();
+        var prefix = new VectorSearchOptions { KeyPrefix = "sensor/" };
+        VectorMatch[] byPrefix = collection.Search(query, 10, prefix);
+        Assert.Equal(10, byPrefix.Length);
+        Assert.All(byPrefix, m => Assert.StartsWith("sensor/", m.DocumentKey, StringComparison.Ordinal));
+        int[] expected = VectorTestData.BruteForce(VectorMetric.L2, points, dimension, query, 10, i => i % 3 == 0);
+        Assert.True(expected.Select(i => $"v{i}").Intersect(byPrefix.Select(m => m.Id)).Count() >= 9, $"seed {seed}: prefix-filtered results differ from exact");
+
+        var even = new VectorSearchOptions { DocumentPredicate = key => int.Parse(key.AsSpan(key.IndexOf('/') + 1)) % 2 == 0, KeyPrefix = "audio/" };
+        VectorMatch[] filtered = collection.Search(query, 10, even);
+        Assert.Equal(10, filtered.Length);
+        Assert.All(filtered, m => Assert.True(m.DocumentKey.StartsWith("audio/", StringComparison.Ordinal) && int.Parse(m.Id.AsSpan(1)) % 2 == 0, m.DocumentKey));
+
+        var none = new VectorSearchOptions { KeyPrefix = "nothing/" };
+        Assert.Empty(collection.Search(query, 10, none));
+    }
+
+    [Fact]
+    public void RandomOperations_MatchModel_AcrossRetraining()
+    {
+        // Upserts, replacements and deletes interleaved across several retrains (flat, then partitioned at
+        // 1500): every stored vector stays retrievable, and searching a stored vector finds it first.
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int dimension = 12;
+        var options = new VectorCollectionOptions { Dimension = dimension, Metric = VectorMetric.L2, PartitionThreshold = 1500, Nprobe = 4 };
+        using VectorCollection collection = VectorCollection.Create("model", _directory.File("model.vec"), options);
+        var model = new Dictionary<string, (float[] Vector, string Key)>();
+        for (int op = 0; op < 6000; op++)
+        {
+            string id = $"v{random.Next(4000)}";
+            if (random.Next(5) == 0)
+            {
+                Assert.Equal(model.Remove(id), collection.Delete(id));
+            }
+            else
+            {
+                float[] vector = Enumerable.Range(0, dimension).Select(_ => VectorTestData.Gaussian(random) * 10).ToArray();
+                string key = $"doc/{op}";
+                collection.Upsert(id, vector, key);
+                model[id] = (vector, key);
+            }
+        }
+
+        Assert.Equal(model.Count, collection.Count);
+        Assert.True(collection.GetStatistics().PartitionCount > 1, $"seed {seed}: expected partitioned mode at {model.Count} vectors");
+        float[] buffer = new float[dimension];
+        int selfHits = 0;
+        foreach ((string id, (float[] vector, string key)) in model)
+        {
+            Assert.True(collection.TryGet(id, buffer, out string? storedKey), $"seed {seed}: {id} missing");
+            Assert.Equal(key, storedKey);
+            Assert.Equal(vector, buffer);
+            if (collection.Search(vector, 1)[0].Id == id)
+            {
+                selfHits++;
+            }
+        }
+
+        // A stored vector lies in the partition of its nearest centroid, which is the first one probed.
+        Assert.True(selfHits == model.Count, $"seed {seed}: {selfHits} of {model.Count} vectors found themselves first");
+    }
+
+    [Fact]
+    public void Search_ParallelAndSingleThreaded_ReturnTheSameResults()
+    {
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int dimension = 32, count = 40_000;
+        float[] points = VectorTestData.GaussianMixture(random, count, dimension, 20, 0.4f);
+        var options = new VectorCollectionOptions { Dimension = dimension, Metric = VectorMetric.Cosine, PartitionThreshold = 1_000_000 };
+        using VectorCollection collection = VectorCollection.Create("p", _directory.File("p.vec"), options);
+        for (int i = 0; i < count; i++)
+        {
+            collection.Upsert($"v{i}", points.AsSpan(i * dimension, dimension), "k");
+        }
+
+        var single = new VectorSearchOptions { MaxDegreeOfParallelism = 1 };
+        var parallel = new VectorSearchOptions { MaxDegreeOfParallelism = 4 };
+        for (int q = 0; q < 20; q++)
+        {
+            float[] query = points.AsSpan(random.Next(count) * dimension, dimension).ToArray();
+            Assert.Equal(collection.Search(query, 10, single).Select(m => m.Id), collection.Search(query, 10, parallel).Select(m => m.Id));
+        }
+    }
+
+    [Fact]
+    public async Task Search_ConcurrentWithUpserts_NeverFailsAndSeesCommittedVectors()
+    {
+        const int dimension = 8;
+        using VectorCollection collection = Create(dimension, VectorMetric.L2);
+        collection.Upsert("anchor", new float[dimension], "k");
+        Task writer = Task.Run(() =>
+        {
+            var random = new Random(1);
+            for (int i = 0; i < 5000; i++)
+            {
+                collection.Upsert($"v{i % 700}", Enumerable.Range(0, dimension).Select(_ => 5f + (float)random.NextDouble()).ToArray(), "k");
+                if (i % 7 == 0)
+                {
+                    collection.Delete($"v{(i / 7) % 700}");
+                }
+            }
+        });
+        int searches = 0;
+        while (!writer.IsCompleted)
+        {
+            Assert.Equal("anchor", collection.Search(new float[dimension], 1)[0].Id);
+            searches++;
+        }
+
+        await writer;
+        Assert.True(searches > 0);
+    }
+
+    [Fact]
+    public void Statistics_ReportShapeAndSizes()
+    {
+        using VectorCollection collection = Create(1024, VectorMetric.Cosine);
+        collection.Upsert("a", Enumerable.Repeat(1f, 1024).ToArray(), "k");
+        VectorCollectionStatistics stats = collection.GetStatistics();
+        Assert.Equal(1, stats.Count);
+        Assert.Equal(1024, stats.Dimension);
+        Assert.True(stats.SignCodes); // Auto keeps sign codes from 1024 dimensions
+        using VectorCollection narrower = Create(768, VectorMetric.Cosine);
+        Assert.False(narrower.GetStatistics().SignCodes);
+        Assert.Equal(1, stats.PartitionCount);
+        Assert.True(stats.FileBytes >= VectorFile.HeaderBytes + (1024 * 4), $"file bytes {stats.FileBytes}");
+        Assert.True(stats.IndexBytes > 1024, $"index bytes {stats.IndexBytes}");
+    }
+
+    [Fact]
+    public void Dispose_ThenUse_ThrowsObjectDisposed()
+    {
+        VectorCollection collection = Create(2, VectorMetric.L2);
+        collection.Dispose();
+        collection.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => collection.Upsert("a", [1, 2], "k"));
+        Assert.Throws<ObjectDisposedException>(() => collection.Search([1, 2], 1));
+    }
+
+    private VectorCollection Create(int dimension, VectorMetric metric) =>
+        VectorCollection.Create("test", _directory.File($"c{Guid.NewGuid():N}.vec"), new VectorCollectionOptions { Dimension = dimension, Metric = metric });
+
+    private static void AssertInvalid(Action action, params string[] fragments)
+    {
+        EdgeException error = Assert.Throws<EdgeException>(action);
+        Assert.Equal(EdgeErrorCode.VectorInvalid, error.Code);
+        foreach (string fragment in fragments)
+        {
+            Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+        }
+    }
+}
