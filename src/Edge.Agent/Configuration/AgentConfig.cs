@@ -173,7 +173,23 @@ public sealed record SyncPolicyConfig
     /// <summary>WAL quota use (percent) past which sync runs whatever else holds.</summary>
     public int QuotaNearlyFullPercent { get; set; } = 90;
 
-    /// <summary>How often the policy is re-evaluated, in seconds (a sync burst runs when it allows).</summary>
+    /// <summary>Per priority, how stale unsent data may get before a burst must carry it, in seconds.</summary>
+    public FreshnessConfig FreshnessSeconds { get; set; } = new();
+
+    /// <summary>
+    /// While everything may go (an unrestricted decision), pull the leader's changes at least this
+    /// often, in seconds, even with nothing to upload (the leader cannot wake a node); 0: only in
+    /// bursts the upload side starts. Default 300.
+    /// </summary>
+    public int PullIntervalSeconds { get; set; } = 300;
+
+    /// <summary>How many seconds before a freshness bound the burst starts.</summary>
+    public int BurstLeadSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Longest wait between two decisions while data is pending, in seconds (notices link and
+    /// battery changes that have no event); with nothing pending only a write or a power event wakes the loop.
+    /// </summary>
     public int CheckIntervalSeconds { get; set; } = 60;
 
     /// <summary>Where batteries and supplies are read (a fake tree for tests and the demo).</summary>
@@ -187,6 +203,19 @@ public sealed record SyncPolicyConfig
 
     /// <summary>Optional "mains lost" GPIO line from a UPS board.</summary>
     public GpioLineConfig? MainsLostLine { get; set; }
+}
+
+/// <summary>Freshness bounds per sync priority, in seconds.</summary>
+public sealed record FreshnessConfig
+{
+    /// <summary>Priority collections (priority 0). Default 60.</summary>
+    public int High { get; set; } = 60;
+
+    /// <summary>Ordinary collections. Default 3600.</summary>
+    public int Normal { get; set; } = 3600;
+
+    /// <summary>Bulk data. Default 21600 (6 h).</summary>
+    public int Low { get; set; } = 21_600;
 }
 
 /// <summary>A GPIO line on a Linux GPIO character device.</summary>

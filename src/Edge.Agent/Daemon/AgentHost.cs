@@ -5,6 +5,7 @@ using CortexEdge.Agent.Configuration;
 using CortexEdge.Agent.Ingest;
 using CortexEdge.Agent.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using CortexEdge.Core;
 using CortexEdge.Core.Wal;
@@ -121,6 +122,15 @@ public sealed class AgentHost : IAsyncDisposable
             Metrics = Metrics.Render,
             MapExtra = app =>
             {
+                // A write through the API may start a backlog: wake the sync loop, which sleeps while nothing is pending.
+                app.Use(async (context, next) =>
+                {
+                    await next(context).ConfigureAwait(false);
+                    if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+                    {
+                        Sync?.NotifyWrite();
+                    }
+                });
                 MapExtra?.Invoke(app);
                 app.MapGet("/v1/sync/status", WriteSyncStatusAsync);
                 app.MapPost("/v1/sync/now", async context =>
@@ -245,6 +255,7 @@ public sealed class AgentHost : IAsyncDisposable
         {
             BatchMaxReadings = _config.Ingest.BatchMaxReadings,
             BatchMaxDelay = TimeSpan.FromMilliseconds(_config.Ingest.BatchMaxDelayMs),
+            AfterWrite = () => Sync?.NotifyWrite(),
         }, _loggerFactory.CreateLogger("ingest"));
         Ingest = ingest;
         Metrics!.Ingest = ingest;

@@ -10,8 +10,10 @@ namespace CortexEdge.Agent.Daemon;
 
 /// <summary>
 /// An edge node's sync with the leader, run when the sync policy allows: each decision (sync now,
-/// priority collections only, defer) is logged with its reason and acted on in one burst, then the
-/// node stays quiet until the next check or the defer time.
+/// priority collections only, defer) is logged with its reason; a burst runs when the policy says
+/// one is due (a priority nears its freshness bound, or a pressure rule), then the node stays quiet
+/// until the policy's next decision time, a write, or the check interval while data is pending.
+/// With nothing pending no timer runs.
 /// </summary>
 public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
 {
@@ -20,6 +22,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     private readonly ILogger _logger;
     private readonly MqttSyncNode _node;
     private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private Task? _loop;
     private long _bursts;
     private long _failedBursts;
@@ -34,13 +37,46 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         BrokerConfig upstream = config.Brokers.Upstream ?? throw new ArgumentException("an edge node syncs through brokers.upstream");
         _node = new MqttSyncNode(
             new MqttClient(BrokerConnection.ToMqttOptions(upstream, $"ce-node-{config.Fleet}-{config.Node}", persistentSession: false)),
-            new EdgeDatabaseSyncStore(database), config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
+            new EdgeDatabaseSyncStore(database, PriorityMatcher(config.Manifest)), config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
         SyncPolicyConfig policy = config.SyncPolicy;
         Policy = new SyncPolicy(
             battery ?? new SysfsBatterySource(policy.PowerSupplyRoot),
             network ?? new SysfsNetworkSource(new SysfsNetworkOptions { NetClassRoot = policy.NetClassRoot, ProcNetRoot = policy.ProcNetRoot, MeteredInterfaces = policy.MeteredInterfaces }),
             this,
             Cli.PolicyCommand.ToOptions(policy));
+    }
+
+    /// <summary>
+    /// Which collections and series are priority: manifest entries with priority 0, matched by
+    /// exact name, or by prefix when the entry's name ends in '*' (e.g. <c>alarms.*</c> for series).
+    /// </summary>
+    internal static Func<string, bool>? PriorityMatcher(IReadOnlyDictionary<string, CollectionConfig> manifest)
+    {
+        var exact = new HashSet<string>(StringComparer.Ordinal);
+        var prefixes = new List<string>();
+        foreach ((string name, CollectionConfig collection) in manifest)
+        {
+            if (collection.Priority != 0)
+            {
+                continue;
+            }
+
+            if (name.EndsWith('*'))
+            {
+                prefixes.Add(name[..^1]);
+            }
+            else
+            {
+                exact.Add(name);
+            }
+        }
+
+        if (exact.Count == 0 && prefixes.Count == 0)
+        {
+            return null;
+        }
+
+        return name => exact.Contains(name) || prefixes.Exists(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
     }
 
     /// <summary>The policy deciding when and what to sync, with its decision log.</summary>
@@ -55,9 +91,17 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     /// <summary>Starts deciding and syncing in the background.</summary>
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
+    /// <summary>
+    /// Wakes the loop after a local write: while nothing is pending it sleeps without a timer, and
+    /// a first unsent op gives the policy a freshness deadline to plan for. Cheap; call it freely.
+    /// </summary>
+    public void NotifyWrite() => _wake.Release();
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         TimeSpan check = TimeSpan.FromSeconds(_config.SyncPolicy.CheckIntervalSeconds);
+        TimeSpan pull = TimeSpan.FromSeconds(_config.SyncPolicy.PullIntervalSeconds);
+        DateTimeOffset lastBurst = DateTimeOffset.MinValue;
         while (!cancellationToken.IsCancellationRequested)
         {
             SyncDecision decision = Policy.Evaluate();
@@ -66,20 +110,54 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
                 _logger.LogInformation("sync policy: {Action} ({Rule}): {Reason}", decision.Action, decision.Rule, decision.Reason);
             }
 
-            TimeSpan wait = check;
-            if (decision.Action is SyncAction.SyncNow or SyncAction.PriorityOnly)
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            TimeSpan? wait;
+            bool pending = decision.Inputs.Backlog.TotalOperations > 0;
+            // Downloads: while nothing restricts sync, the leader's changes are pulled at least every pull interval.
+            bool pullDue = pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted && now - lastBurst >= pull;
+            // A burst that left due data behind (not yet durable, or it failed) must not spin: pause before the next.
+            if ((decision.BurstDue || pullDue) && now - lastBurst >= TimeSpan.FromSeconds(1))
             {
-                await BurstAsync(decision.Action == SyncAction.SyncNow ? SyncScope.All : SyncScope.PriorityOnly, cancellationToken).ConfigureAwait(false);
+                lastBurst = now;
+                bool done = await BurstAsync(decision.Action == SyncAction.SyncNow ? SyncScope.All : SyncScope.PriorityOnly, cancellationToken).ConfigureAwait(false);
+                if (done)
+                {
+                    continue; // decide again at once: the backlog changed
+                }
+
+                wait = check;
             }
-            else if (decision.DeferUntil is { } until)
+            else if (decision.BurstDue)
             {
-                TimeSpan untilThen = until - DateTimeOffset.UtcNow;
-                wait = untilThen < check ? (untilThen > TimeSpan.Zero ? untilThen : check) : check;
+                wait = TimeSpan.FromSeconds(1);
+            }
+            else if (decision.NextDecisionAt is { } next)
+            {
+                // Link and sysfs battery changes have no event here: look again after the check interval at the latest.
+                wait = next - now < check ? Max(next - now, TimeSpan.Zero) : check;
+                if (pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted && pull - (now - lastBurst) < wait)
+                {
+                    wait = Max(pull - (now - lastBurst), TimeSpan.Zero);
+                }
+            }
+            else if (pending)
+            {
+                // Held back until an input changes: look at the inputs again after the check interval.
+                wait = check;
+            }
+            else
+            {
+                // Nothing to upload: sleep until a write (or the next pull while everything may go).
+                wait = pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted ? Max(pull - (now - lastBurst), TimeSpan.Zero) : null;
             }
 
             try
             {
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                await _wake.WaitAsync(wait ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+                while (_wake.CurrentCount > 0 && _wake.Wait(0))
+                {
+                    // Writes since the last decision are all covered by the next one.
+                }
             }
             catch (OperationCanceledException)
             {
@@ -88,6 +166,8 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         }
     }
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     /// <summary>Runs one full sync burst now, whatever the policy says (the operator's "sync now").</summary>
     public async Task<SyncStatus?> SyncNowAsync(CancellationToken cancellationToken)
     {
@@ -95,7 +175,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         return LastStatus;
     }
 
-    private async Task BurstAsync(SyncScope scope, CancellationToken cancellationToken)
+    private async Task<bool> BurstAsync(SyncScope scope, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(Math.Max(10, _config.SyncPolicy.CheckIntervalSeconds * 4)));
@@ -105,16 +185,18 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             Volatile.Write(ref _lastStatus, status);
             Interlocked.Increment(ref _bursts);
             _logger.LogInformation("sync burst ({Scope}) done: backlog {Ops} ops, lag {Lag} ops", scope, status.Backlog.TotalOps, status.LagOps);
+            return true;
         }
         catch (Exception ex) when (ex is OperationCanceledException or MqttException or EdgeException or TimeoutException)
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                return;
+                return false;
             }
 
             Interlocked.Increment(ref _failedBursts);
             _logger.LogWarning("sync burst ({Scope}) did not complete: {Error}; retried at the next check", scope, ex.Message);
+            return false;
         }
     }
 
@@ -165,5 +247,6 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
 
         await _node.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
+        _wake.Dispose();
     }
 }

@@ -250,6 +250,7 @@ public sealed class SensorIngest : IAsyncDisposable
                 await _database.AppendAsync(items, cancellationToken).ConfigureAwait(false);
                 Interlocked.Add(ref _stored, count);
                 Interlocked.Increment(ref _batches);
+                _options.AfterWrite?.Invoke();
             }
             catch (OperationCanceledException)
             {

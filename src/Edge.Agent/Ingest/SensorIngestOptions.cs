@@ -14,4 +14,7 @@ public sealed record SensorIngestOptions
 
     /// <summary>At most one parse-error log line per rule per this interval.</summary>
     public TimeSpan ParseErrorLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Called after each batch is written (e.g. to wake the sync loop, which sleeps while nothing is pending).</summary>
+    public Action? AfterWrite { get; init; }
 }

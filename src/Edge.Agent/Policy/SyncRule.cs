@@ -24,12 +24,18 @@ public enum SyncRule
     /// <summary>6. The link is metered or poor, but the offline queue is filling: sync everything.</summary>
     CostlyLinkQuotaHigh,
 
-    /// <summary>7. The link is metered: priority collections only.</summary>
+    /// <summary>
+    /// 7. The link is metered or poor, but data of a priority it would hold back (normal or low)
+    /// is about to exceed its freshness bound: sync everything in one burst.
+    /// </summary>
+    FreshnessBound,
+
+    /// <summary>8. The link is metered: priority collections only.</summary>
     MeteredLink,
 
-    /// <summary>8. The link is poor (weak Wi-Fi signal or slow broker round trip): priority collections only.</summary>
+    /// <summary>9. The link is poor (weak Wi-Fi signal or slow broker round trip): priority collections only.</summary>
     PoorLink,
 
-    /// <summary>9. Nothing restricts sync: sync everything.</summary>
+    /// <summary>10. Nothing restricts sync: sync everything.</summary>
     Unrestricted,
 }

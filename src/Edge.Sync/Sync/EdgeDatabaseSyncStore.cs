@@ -37,6 +37,9 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private const string DownloadLsnKey = "sync.download_lsn";
 
     private readonly EdgeDatabase _db;
+    private readonly Func<string, bool>? _isPriority;
+    private readonly Dictionary<string, bool> _priorityByName = new(StringComparer.Ordinal);
+    private readonly OperationTargetMatch _matchPriority;
     private readonly List<OwnOp> _own = []; // own ops after the upload cursor, in sequence (= LSN) order
     private readonly List<Task> _pendingApplies = [];
     private long _scannedThroughLsn;
@@ -45,11 +48,20 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private string? _nodeName;
 
     /// <summary>Opens the sync state of <paramref name="database"/> (which stays owned by the caller).</summary>
+    /// <param name="database">The node's database.</param>
+    /// <param name="isPriority">
+    /// Which collections (documents, vectors) and series (time series) are priority: an own op
+    /// writing any of them is counted in <see cref="SyncBacklog.Priority"/> and carries
+    /// <see cref="SyncOpFlags.Priority"/>, so <see cref="SyncScope.PriorityOnly"/> sends it. Asked
+    /// once per name. <c>null</c>: nothing is priority.
+    /// </param>
     /// <exception cref="SyncProtocolException"><see cref="SyncProtocolErrorCode.StoreFailure"/>: own ops that were never acknowledged are no longer in the WAL.</exception>
-    public EdgeDatabaseSyncStore(EdgeDatabase database)
+    public EdgeDatabaseSyncStore(EdgeDatabase database, Func<string, bool>? isPriority = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         _db = database;
+        _isPriority = isPriority;
+        _matchPriority = IsPriorityName;
         _nodeName = database.GetMetadata(NodeNameKey);
         _uploadCursor = ReadLong(UploadSeqKey);
         _downloadCursor = ReadLong(DownloadLsnKey);
@@ -180,7 +192,8 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             }
 
             DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
-            destination.Add(op with { Lsn = 0 });
+            bool priority = _own[(int)(seq - _own[0].Seq)].Priority;
+            destination.Add(op with { Lsn = 0, Flags = priority ? op.Flags | SyncOpFlags.Priority : op.Flags });
             bytes += size;
             count++;
         }
@@ -192,9 +205,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     public SyncBacklog GetBacklog(long afterSeq, DateTimeOffset now)
     {
         Refresh();
-        long ops = 0, bytes = 0, highest = 0;
-        TimeSpan oldest = TimeSpan.Zero;
-        long nowMs = now.ToUnixTimeMilliseconds();
+        (long Ops, long Bytes, ulong OldestHlc, long Highest) priority = default, normal = default;
         foreach (OwnOp op in _own)
         {
             if (op.Seq <= afterSeq)
@@ -202,17 +213,22 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 continue;
             }
 
-            if (ops == 0)
+            ref var bucket = ref op.Priority ? ref priority : ref normal;
+            if (bucket.Ops == 0)
             {
-                oldest = TimeSpan.FromMilliseconds(Math.Max(0, nowMs - (long)(op.Hlc >> 16)));
+                bucket.OldestHlc = op.Hlc;
             }
 
-            ops++;
-            bytes += op.Bytes;
-            highest = op.Seq;
+            bucket.Ops++;
+            bucket.Bytes += op.Bytes;
+            bucket.Highest = op.Seq;
         }
 
-        return new SyncBacklog(default, new SyncBacklogClass(ops, bytes, oldest, highest));
+        long nowMs = now.ToUnixTimeMilliseconds();
+        return new SyncBacklog(ToClass(priority), ToClass(normal));
+
+        SyncBacklogClass ToClass((long Ops, long Bytes, ulong OldestHlc, long Highest) b) =>
+            new(b.Ops, b.Bytes, b.Ops == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, nowMs - (long)(b.OldestHlc >> 16))), b.Highest);
     }
 
     /// <inheritdoc />
@@ -352,7 +368,8 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 && header.OriginReplicaId == ReplicaId
                 && (long)header.OriginSequence > _uploadCursor)
             {
-                _own.Add(new OwnOp((long)header.OriginSequence, record.Lsn, header.Timestamp.Time, 1 + record.Payload.Length - OperationHeader.EncodedBytes));
+                bool priority = _isPriority is not null && OperationTargets.Any(record.Kind, record.Payload[OperationHeader.EncodedBytes..], _matchPriority);
+                _own.Add(new OwnOp((long)header.OriginSequence, record.Lsn, header.Timestamp.Time, 1 + record.Payload.Length - OperationHeader.EncodedBytes, priority));
             }
 
             if (record.Lsn >= last)
@@ -362,8 +379,29 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         }
     }
 
+    // Names repeat (a few collections and series, many ops): decode and ask once per name.
+    private bool IsPriorityName(ReadOnlySpan<byte> utf8Name)
+    {
+        Span<char> buffer = stackalloc char[512];
+        Span<char> chars = utf8Name.Length <= buffer.Length ? buffer : new char[utf8Name.Length];
+        if (!System.Text.Unicode.Utf8.ToUtf16(utf8Name, chars, out _, out int written, replaceInvalidSequences: true).Equals(System.Buffers.OperationStatus.Done))
+        {
+            return false;
+        }
+
+        Dictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>> lookup = _priorityByName.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(chars[..written], out bool priority))
+        {
+            string name = new(chars[..written]);
+            priority = _isPriority!(name);
+            _priorityByName[name] = priority;
+        }
+
+        return priority;
+    }
+
     private long ReadLong(string key) =>
         _db.GetMetadata(key) is { } text ? long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture) : 0;
 
-    private readonly record struct OwnOp(long Seq, long Lsn, ulong Hlc, int Bytes);
+    private readonly record struct OwnOp(long Seq, long Lsn, ulong Hlc, int Bytes, bool Priority);
 }

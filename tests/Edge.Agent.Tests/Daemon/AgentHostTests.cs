@@ -99,6 +99,8 @@ public sealed class AgentHostTests : IAsyncLifetime
             await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
         }
 
+        edge.Sync!.NotifyWrite(); // as the API and ingest do: the loop sleeps while nothing is pending
+
         // Critical battery, discharging: the policy defers and nothing leaves the node.
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(SyncAction.Defer, edge.Sync!.Policy.Current!.Action);
@@ -116,5 +118,74 @@ public sealed class AgentHostTests : IAsyncLifetime
 
         Assert.Equal(SyncAction.SyncNow, edge.Sync.Policy.Current!.Action);
         Assert.Contains("19", leader.Database.Get("alarms", "a19")!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task EdgeRole_LowBatteryOnMeteredLink_SendsPriorityOnly_ThenNothing_ThenEverythingWhenPowerReturns_NothingLost()
+    {
+        await using var leader = new AgentHost(Config("leader", null, "prio-leader"), NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        var battery = new FakeBatterySource { Current = FakeBatterySource.Discharging(25) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Cellular, metered: true) };
+        AgentConfig edgeConfig = Config("edge", "gw-2", "prio-edge");
+        edgeConfig.Manifest["alarms"] = new CollectionConfig { Priority = 0 };
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 1;
+        // Priority data may be 2 s stale; ordinary data 8 s (it still waits on a low or critical battery).
+        edgeConfig.SyncPolicy.FreshnessSeconds = new FreshnessConfig { High = 2, Normal = 8, Low = 8 };
+        edgeConfig.SyncPolicy.BurstLeadSeconds = 1;
+        await using var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = battery, Network = network };
+        await edge.StartAsync(CancellationToken.None);
+
+        // Origin order: readings r0..r9, alarms a0..a4, readings r10..r19.
+        for (int i = 0; i < 10; i++)
+            await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
+        for (int i = 0; i < 5; i++)
+            await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
+        for (int i = 10; i < 20; i++)
+            await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
+        edge.Sync!.NotifyWrite();
+
+        // Low battery, metered link: the alarms go (with the readings before them: one ordered log), the later readings stay.
+        await WaitUntil(() => leader.Database.Scan("alarms").Count() == 5, "5 alarms on the leader", edge);
+        Assert.Equal(SyncAction.PriorityOnly, edge.Sync.Policy.Current!.Action);
+        Assert.Equal(SyncRule.LowBattery, edge.Sync.Policy.Current.Rule);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"r{i}").Order(), leader.Database.Scan("readings").Select(d => d.Key).Order());
+        Assert.True(edge.Sync.LastStatus!.Backlog.Normal.Ops >= 10, $"normal backlog {edge.Sync.LastStatus.Backlog}");
+        Assert.Equal(0, edge.Sync.LastStatus.Backlog.Priority.Ops);
+
+        // Critical battery: nothing leaves, not even new alarms (then readings r20..r29).
+        battery.Current = FakeBatterySource.Discharging(5);
+        for (int i = 5; i < 10; i++)
+            await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
+        for (int i = 20; i < 30; i++)
+            await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
+        edge.Sync.NotifyWrite();
+        long bursts = edge.Sync.Bursts;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(SyncAction.Defer, edge.Sync.Policy.Current!.Action);
+        Assert.Equal(bursts, edge.Sync.Bursts);
+        Assert.Null(leader.Database.Get("alarms", "a5"));
+
+        // Power returns (still on the metered link): the alarms go at once (with r10..r19 before them),
+        // r20..r29 when their 8 s freshness bound comes.
+        battery.Current = FakeBatterySource.Charging(60);
+        await WaitUntil(() => leader.Database.Scan("alarms").Count() == 10, "10 alarms on the leader", edge);
+        await WaitUntil(() => leader.Database.Scan("readings").Count() == 30, "30 readings on the leader", edge);
+        Assert.Contains(edge.Sync.Policy.Log.Snapshot(), d => d.Rule == SyncRule.FreshnessBound && d.Action == SyncAction.SyncNow);
+        Assert.Equal(0, edge.Sync.Read().TotalOperations);
+        for (int i = 0; i < 30; i++)
+            Assert.Contains($"\"v\":{i}", leader.Database.Get("readings", $"r{i}")!.ToJsonString());
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what, AgentHost edge)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"no {what} after 60 s; decision {edge.Sync!.Policy.Current}");
+            await Task.Delay(200);
+        }
     }
 }

@@ -75,7 +75,8 @@ public sealed class SyncPolicyDaySimulationTests(ITestOutputHelper output)
             // Priority only on a metered link unless the backlog is old or the quota near.
             if (step.Metered && d.Action == SyncAction.SyncNow)
             {
-                bool old = step.Oldest >= TimeSpan.FromHours(6);
+                // Old: past the costly-link age, or (freshness rule) past the normal bound less the burst lead.
+                bool old = step.Oldest >= TimeSpan.FromHours(6) || (d.Rule == SyncRule.FreshnessBound && step.Oldest >= TimeSpan.FromHours(1) - TimeSpan.FromSeconds(10));
                 Assert.True(d.Rule == SyncRule.QuotaNearlyFull || old || step.QuotaFraction >= 0.65, $"full sync over metered link without cause: {at}");
             }
             if (step.Metered && d.Rule == SyncRule.CostlyLinkBacklogOld)
@@ -106,16 +107,17 @@ public sealed class SyncPolicyDaySimulationTests(ITestOutputHelper output)
             Assert.Equal(queue.WrittenBytes, queue.SentBytes + queue.Bytes);
         }
 
-        // The timeline visits every rule a day like this should exercise.
+        // The timeline visits every rule a day like this should exercise (with the default bounds,
+        // normal 1 h and low 6 h, the freshness rule fires before the 6 h backlog-age rule can).
         HashSet<SyncRule> visited = steps.Select(s => s.Decision.Rule).ToHashSet();
         foreach (SyncRule rule in new[] { SyncRule.QuotaNearlyFull, SyncRule.CriticalBattery, SyncRule.NoLink, SyncRule.LowBattery,
-                     SyncRule.MeteredLink, SyncRule.CostlyLinkBacklogOld, SyncRule.PoorLink, SyncRule.Unrestricted })
+                     SyncRule.MeteredLink, SyncRule.FreshnessBound, SyncRule.PoorLink, SyncRule.Unrestricted })
             Assert.True(visited.Contains(rule), $"rule {rule} never decided; {context}");
 
         // Hysteresis: no decision flips back to its predecessor within 5 minutes unless the link
         // changed. A burst is not a flap: the backlog and quota rules are meant to end once the
         // sync they ask for has drained the queue.
-        SyncRule[] drainedBySync = [SyncRule.QuotaNearlyFull, SyncRule.CostlyLinkBacklogOld, SyncRule.CostlyLinkQuotaHigh];
+        SyncRule[] drainedBySync = [SyncRule.QuotaNearlyFull, SyncRule.CostlyLinkBacklogOld, SyncRule.CostlyLinkQuotaHigh, SyncRule.FreshnessBound];
         int bursts = 0;
         for (int i = 2; i < steps.Count; i++)
         {

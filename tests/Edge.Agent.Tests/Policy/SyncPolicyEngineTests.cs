@@ -42,6 +42,9 @@ public sealed class SyncPolicyEngineTests
         ["metered empty backlog priority only"] = (new(Healthy, Cellular, BacklogSnapshot.Empty), SyncAction.PriorityOnly, SyncRule.MeteredLink),
         ["metered old backlog syncs"] = (new(Healthy, Cellular, Backlog(Old)), SyncAction.SyncNow, SyncRule.CostlyLinkBacklogOld),
         ["metered backlog exactly at age max syncs"] = (new(Healthy, Cellular, Backlog(TimeSpan.FromHours(6))), SyncAction.SyncNow, SyncRule.CostlyLinkBacklogOld),
+        ["metered normal data at its freshness bound syncs"] = (new(Healthy, Cellular, Backlog(TimeSpan.FromMinutes(59) + TimeSpan.FromSeconds(50))), SyncAction.SyncNow, SyncRule.FreshnessBound),
+        ["weak wifi normal data past its freshness bound syncs"] = (new(Healthy, Link(NetworkInterfaceKind.WiFi, signalDbm: -85), Backlog(TimeSpan.FromMinutes(90))), SyncAction.SyncNow, SyncRule.FreshnessBound),
+        ["low battery beats the freshness bound"] = (new(Discharging(25), Cellular, Backlog(TimeSpan.FromMinutes(90))), SyncAction.PriorityOnly, SyncRule.LowBattery),
         ["metered near quota syncs"] = (new(Healthy, Cellular, Backlog(quota: 0.75)), SyncAction.SyncNow, SyncRule.CostlyLinkQuotaHigh),
         ["metered wifi counts as metered"] = (new(Healthy, Link(NetworkInterfaceKind.WiFi, metered: true, signalDbm: -50), Backlog()), SyncAction.PriorityOnly, SyncRule.MeteredLink),
         ["weak wifi priority only"] = (new(Healthy, Link(NetworkInterfaceKind.WiFi, signalDbm: -85), Backlog()), SyncAction.PriorityOnly, SyncRule.PoorLink),
@@ -263,6 +266,9 @@ public sealed class SyncPolicyEngineTests
         { nameof(SyncPolicyOptions.NoLinkDeferInterval), new SyncPolicyOptions { NoLinkDeferInterval = TimeSpan.Zero } },
         { nameof(SyncPolicyOptions.PowerRestoreSettleTime), new SyncPolicyOptions { PowerRestoreSettleTime = TimeSpan.FromSeconds(-1) } },
         { nameof(SyncPolicyOptions.WeakSignalDbm), new SyncPolicyOptions { WeakSignalDbm = 10 } },
+        { nameof(SyncPolicyOptions.FreshnessBoundHigh), new SyncPolicyOptions { FreshnessBoundHigh = TimeSpan.FromSeconds(10) } },
+        { nameof(SyncPolicyOptions.FreshnessBoundNormal), new SyncPolicyOptions { FreshnessBoundNormal = TimeSpan.Zero } },
+        { nameof(SyncPolicyOptions.BurstLeadTime), new SyncPolicyOptions { BurstLeadTime = TimeSpan.FromSeconds(-1) } },
     };
 
     [Theory]
