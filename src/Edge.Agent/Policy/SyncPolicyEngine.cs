@@ -56,6 +56,20 @@ public sealed class SyncPolicyEngine
         ArgumentNullException.ThrowIfNull(inputs);
         SyncDecision decision = DecideRule(inputs, now);
         BacklogSnapshot backlog = inputs.Backlog;
+
+        // 4. Data a low battery or a costly link would hold back is about to exceed its freshness
+        // bound: one burst carries everything (critical battery, no link and quota decide before).
+        if (decision.Action == SyncAction.PriorityOnly && OverdueHeldBack(backlog) is BacklogPriorityStats overdue)
+        {
+            decision = decision with
+            {
+                Action = SyncAction.SyncNow,
+                Rule = SyncRule.FreshnessBound,
+                Reason = $"the oldest unsent {overdue.Priority.ToString().ToLowerInvariant()}-priority operation has waited {BacklogSnapshot.FormatAge(overdue.OldestUnsentAge!.Value)} " +
+                    $"(freshness bound {BacklogSnapshot.FormatAge(_options.FreshnessBound(overdue.Priority))}, burst {BacklogSnapshot.FormatAge(_options.BurstLeadTime)} ahead): " +
+                    $"sync everything in one burst, although {decision.Rule} would hold it back ({decision.Reason})",
+            };
+        }
         bool pending = backlog.TotalOperations > 0;
         bool burst = decision.Rule switch
         {
@@ -190,7 +204,7 @@ public sealed class SyncPolicyEngine
                 $"no network link up{DownLinks(network)}: defer until {Clock(until)} or until a link comes up; writes stay queued");
         }
 
-        // 4. Low battery: only what matters most.
+        // 5. Low battery: only what matters most.
         if (onBattery && low)
         {
             return Make(SyncAction.PriorityOnly, null, SyncRule.LowBattery,
@@ -201,7 +215,7 @@ public sealed class SyncPolicyEngine
         if (link.IsMetered || poor)
         {
             string why = link.IsMetered ? $"link {link} is metered" : PoorText(link, network, weakSignal, slow);
-            // 5. and 6. A costly link still carries everything when waiting longer would cost more.
+            // 6. and 7. A costly link still carries everything when waiting longer would cost more.
             if (backlogOld)
             {
                 return Make(SyncAction.SyncNow, null, SyncRule.CostlyLinkBacklogOld,
@@ -211,13 +225,6 @@ public sealed class SyncPolicyEngine
             {
                 return Make(SyncAction.SyncNow, null, SyncRule.CostlyLinkQuotaHigh,
                     $"{why}, but the offline queue is at {Fraction(backlog.QuotaFraction)} of its quota ({Threshold(">=", o.CostlyLinkQuotaFraction, o.CostlyLinkQuotaFraction - o.QuotaHysteresisFraction, "%q")}): sync everything");
-            }
-            // 7. Data the link would hold back is about to exceed its freshness bound.
-            if (OverdueHeldBack(backlog) is BacklogPriorityStats overdue)
-            {
-                TimeSpan bound = o.FreshnessBound(overdue.Priority);
-                return Make(SyncAction.SyncNow, null, SyncRule.FreshnessBound,
-                    $"{why}, but the oldest unsent {overdue.Priority.ToString().ToLowerInvariant()}-priority operation has waited {BacklogSnapshot.FormatAge(overdue.OldestUnsentAge!.Value)} (freshness bound {BacklogSnapshot.FormatAge(bound)}, burst {BacklogSnapshot.FormatAge(o.BurstLeadTime)} ahead): sync everything in one burst");
             }
             string waiting = $"oldest unsent {(oldest is TimeSpan age ? BacklogSnapshot.FormatAge(age) : "none")} < {BacklogSnapshot.FormatAge(o.CostlyLinkBacklogAgeMax)}, quota {Fraction(backlog.QuotaFraction)} < {Fraction(o.CostlyLinkQuotaFraction)}";
             // 8. and 9.

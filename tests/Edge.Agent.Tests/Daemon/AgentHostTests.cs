@@ -131,8 +131,8 @@ public sealed class AgentHostTests : IAsyncLifetime
         AgentConfig edgeConfig = Config("edge", "gw-2", "prio-edge");
         edgeConfig.Manifest["alarms"] = new CollectionConfig { Priority = 0 };
         edgeConfig.SyncPolicy.CheckIntervalSeconds = 1;
-        // Priority data may be 2 s stale; ordinary data 8 s (it still waits on a low or critical battery).
-        edgeConfig.SyncPolicy.FreshnessSeconds = new FreshnessConfig { High = 2, Normal = 8, Low = 8 };
+        // Priority data may be 2 s stale; ordinary data 12 s (only a critical battery holds it longer).
+        edgeConfig.SyncPolicy.FreshnessSeconds = new FreshnessConfig { High = 2, Normal = 12, Low = 12 };
         edgeConfig.SyncPolicy.BurstLeadSeconds = 1;
         await using var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = battery, Network = network };
         await edge.StartAsync(CancellationToken.None);
@@ -146,7 +146,8 @@ public sealed class AgentHostTests : IAsyncLifetime
             await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
         edge.Sync!.NotifyWrite();
 
-        // Low battery, metered link: the alarms go (with the readings before them: one ordered log), the later readings stay.
+        // Low battery, metered link: the alarms go (with the readings before them: one ordered log), the later
+        // readings stay (until their 12 s bound, checked well before).
         await WaitUntil(() => leader.Database.Scan("alarms").Count() == 5, "5 alarms on the leader", edge);
         Assert.Equal(SyncAction.PriorityOnly, edge.Sync.Policy.Current!.Action);
         Assert.Equal(SyncRule.LowBattery, edge.Sync.Policy.Current.Rule);
@@ -169,7 +170,7 @@ public sealed class AgentHostTests : IAsyncLifetime
         Assert.Null(leader.Database.Get("alarms", "a5"));
 
         // Power returns (still on the metered link): the alarms go at once (with r10..r19 before them),
-        // r20..r29 when their 8 s freshness bound comes.
+        // r20..r29 when their 12 s freshness bound comes.
         battery.Current = FakeBatterySource.Charging(60);
         await WaitUntil(() => leader.Database.Scan("alarms").Count() == 10, "10 alarms on the leader", edge);
         await WaitUntil(() => leader.Database.Scan("readings").Count() == 30, "30 readings on the leader", edge);

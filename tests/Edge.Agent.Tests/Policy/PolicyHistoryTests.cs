@@ -10,8 +10,10 @@ public sealed class PolicyHistoryTests
         0,100,full,ethernet,0,20,0,0,,100,10000,600,0,0,,5
         # power lost, on the metered modem: an alarm 30 s old, readings 5 min old
         3600,60,discharging,cellular,1,80,2,200,30,50,5000,300,0,0,,5
-        # low battery: priority only, normal data held past its bound
-        7200,25,discharging,cellular,1,80,1,100,10,400,40000,7000,0,0,,5
+        # low battery: priority only
+        7200,25,discharging,cellular,1,80,1,100,10,400,40000,600,0,0,,5
+        # still low: the readings reach their bound and force one burst
+        8400,25,discharging,cellular,1,80,0,0,,400,40000,3590,0,0,,5
         # critical
         9000,8,discharging,cellular,1,80,0,0,,400,40000,8800,0,0,,5
         # queue nearly full beats a critical battery
@@ -39,6 +41,8 @@ public sealed class PolicyHistoryTests
             (6890, SyncAction.PriorityOnly, SyncRule.MeteredLink, false),
             (7200, SyncAction.PriorityOnly, SyncRule.LowBattery, false),
             (7240, SyncAction.PriorityOnly, SyncRule.LowBattery, true), // priority still keeps its bound
+            (8400, SyncAction.SyncNow, SyncRule.FreshnessBound, true), // so does normal data: the bound beats a low battery
+            (8400, SyncAction.PriorityOnly, SyncRule.LowBattery, false),
             (9000, SyncAction.Defer, SyncRule.CriticalBattery, false),
             (9600, SyncAction.SyncNow, SyncRule.QuotaNearlyFull, true),
             (10800, SyncAction.SyncNow, SyncRule.Unrestricted, false),
@@ -64,8 +68,8 @@ public sealed class PolicyHistoryTests
         var history = PolicyHistory.Parse(new StringReader(Day));
         var options = new SyncPolicyOptions { FreshnessBoundNormal = TimeSpan.FromMinutes(20), BurstLeadTime = TimeSpan.Zero };
         var bursts = PolicyHistory.Replay(history, options, Start).Where(c => c.Decision.BurstDue).Select(c => (int)c.At.TotalSeconds);
-        // Normal data 600 s old at 0 s reaches 20 min at 600 s; on the modem, 300 s old at 3600 s, at 4500 s.
-        Assert.Equal([600, 3630, 4500, 7250, 9600], bursts);
+        // Normal data 600 s old at 0 s reaches 20 min at 600 s; on the modem, 300 s old at 3600 s, at 4500 s; 600 s old at 7200 s, at 7800 s.
+        Assert.Equal([600, 3630, 4500, 7250, 7800, 8400, 9600], bursts);
     }
 
     [Theory]

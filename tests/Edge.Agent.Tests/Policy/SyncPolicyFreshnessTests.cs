@@ -6,7 +6,8 @@ namespace CortexEdge.Agent.Tests.Policy;
 
 /// <summary>
 /// The freshness bounds: when a burst is due, when the engine must decide again, and how the bound
-/// ranks against the other rules (defaults: high 1 min, normal 1 h, low 6 h, burst 10 s ahead).
+/// ranks against the other rules: it beats a low battery and a costly link, not a critical battery,
+/// a missing link or a nearly full queue (defaults: high 1 min, normal 1 h, low 6 h, burst 10 s ahead).
 /// </summary>
 public sealed class SyncPolicyFreshnessTests
 {
@@ -108,18 +109,33 @@ public sealed class SyncPolicyFreshnessTests
     }
 
     [Fact]
-    public void LowBattery_HoldsNormalPastItsBound_WithoutSpinning()
+    public void LowBattery_HoldsNormalUntilItsBound_ThenOneFullBurst()
     {
-        SyncDecision decision = Decide(Discharging(25), Ethernet, Backlog(normal: TimeSpan.FromHours(2)));
-        Assert.Equal(SyncRule.LowBattery, decision.Rule);
+        SyncDecision held = Decide(Discharging(25), Ethernet, Backlog(normal: TimeSpan.FromMinutes(30)));
+        Assert.Equal(SyncRule.LowBattery, held.Rule);
+        Assert.False(held.BurstDue);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(10), held.NextDecisionAt);
+
+        SyncDecision forced = Decide(Discharging(25), Ethernet, Backlog(normal: TimeSpan.FromHours(2)));
+        Assert.Equal(SyncAction.SyncNow, forced.Action);
+        Assert.Equal(SyncRule.FreshnessBound, forced.Rule);
+        Assert.True(forced.BurstDue);
+        Assert.Contains("LowBattery would hold it back (battery 25%", forced.Reason);
+    }
+
+    [Fact]
+    public void CriticalBattery_HoldsPastTheBound_WithoutSpinning()
+    {
+        SyncDecision decision = Decide(Discharging(5), Ethernet, BacklogSnapshot.Empty with { Priorities = [new BacklogPriorityStats(SyncPriority.Normal, 5, 500, TimeSpan.FromHours(3))] });
+        Assert.Equal(SyncRule.CriticalBattery, decision.Rule);
         Assert.False(decision.BurstDue);
-        Assert.Null(decision.NextDecisionAt); // only a battery change can let it go: no timer
+        Assert.Equal(decision.DeferUntil, decision.NextDecisionAt); // the deferral's end, not "now" over and over
     }
 
     [Fact]
     public void LowBattery_HighStillKeepsItsBound()
     {
-        SyncDecision decision = Decide(Discharging(25), Ethernet, Backlog(high: TimeSpan.FromMinutes(1), normal: TimeSpan.FromHours(2)));
+        SyncDecision decision = Decide(Discharging(25), Ethernet, Backlog(high: TimeSpan.FromMinutes(1), normal: TimeSpan.FromMinutes(30)));
         Assert.Equal(SyncAction.PriorityOnly, decision.Action);
         Assert.True(decision.BurstDue);
     }
