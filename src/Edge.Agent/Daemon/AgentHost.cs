@@ -222,6 +222,7 @@ public sealed class AgentHost : IAsyncDisposable
             {
                 writer.WriteNumber("backlogOps", status.Backlog.TotalOps);
                 writer.WriteNumber("backlogBytes", status.Backlog.TotalBytes);
+                writer.WriteNumber("backlogPriorityOps", status.Backlog.Priority.Ops);
                 writer.WriteNumber("lagOps", status.LagOps);
                 writer.WriteBoolean("upToDate", status.IsIdle && status.IsDownloadUpToDate);
                 writer.WriteString("lastUpload", status.LastUploadAt?.ToString("O", CultureInfo.InvariantCulture));
@@ -234,6 +235,8 @@ public sealed class AgentHost : IAsyncDisposable
                 writer.WriteString("decision", decision.Action.ToString());
                 writer.WriteString("rule", decision.Rule.ToString());
                 writer.WriteString("reason", decision.Reason);
+                writer.WriteBoolean("burstDue", decision.BurstDue);
+                writer.WriteString("nextDecisionAt", decision.NextDecisionAt?.ToString("O", CultureInfo.InvariantCulture));
             }
 
             writer.WriteEndObject();

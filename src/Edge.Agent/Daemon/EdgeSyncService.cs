@@ -221,6 +221,13 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         SyncStatus status = _node.GetStatus();
         writer.Family("ce_sync_backlog_ops", "gauge", "Own ops not yet acknowledged by the leader").Sample("ce_sync_backlog_ops", status.Backlog.TotalOps);
         writer.Family("ce_sync_backlog_bytes", "gauge", "Bytes of own ops not yet acknowledged").Sample("ce_sync_backlog_bytes", status.Backlog.TotalBytes);
+        BacklogSnapshot backlog = Read();
+        writer.Family("ce_sync_backlog_oldest_seconds", "gauge", "Age of the oldest unsent own op per sync priority (0 when none)");
+        foreach (BacklogPriorityStats stats in backlog.Priorities)
+        {
+            writer.Sample("ce_sync_backlog_oldest_seconds", stats.OldestUnsentAge?.TotalSeconds ?? 0, ("priority", stats.Priority.ToString().ToLowerInvariant()));
+        }
+
         writer.Family("ce_sync_lag_ops", "gauge", "Leader ops not yet downloaded").Sample("ce_sync_lag_ops", status.LagOps);
         writer.Family("ce_sync_bursts_total", "counter", "Sync rounds run").Sample("ce_sync_bursts_total", Bursts);
         writer.Family("ce_sync_failed_bursts_total", "counter", "Sync rounds that did not complete").Sample("ce_sync_failed_bursts_total", Interlocked.Read(ref _failedBursts));
