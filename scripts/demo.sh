@@ -65,7 +65,7 @@ CONF
   "$bin" run --config "$work/$name/agent.json" > "$work/$name/agent.log" 2>&1 & pids+=($!)
   wait_for 30 curl -sf "http://127.0.0.1:$port/healthz" || { echo "demo: $name did not start:"; tail "$work/$name/agent.log"; exit 1; }
 }
-status() { curl -s "http://127.0.0.1:$2/v1/sync/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  $1: {s.get('decision','?'):<12} {s.get('reason','')}  (backlog {s.get('backlogOps',0)} ops)\")"; }
+status() { curl -s "http://127.0.0.1:$2/v1/sync/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  $1: {s.get('decision','?'):<12} {s.get('reason','')}  (pending {s.get('pendingOps',0)} ops)\")"; }
 
 bold "A leader and two edge gateways (gw-a, gw-b) on one broker"
 pl=$(free_port); pa=$(free_port); pb=$(free_port)

@@ -235,6 +235,7 @@ public sealed class AgentHost : IAsyncDisposable
                 writer.WriteString("decision", decision.Action.ToString());
                 writer.WriteString("rule", decision.Rule.ToString());
                 writer.WriteString("reason", decision.Reason);
+                writer.WriteNumber("pendingOps", decision.Inputs.Backlog.TotalOperations);
                 writer.WriteBoolean("burstDue", decision.BurstDue);
                 writer.WriteString("nextDecisionAt", decision.NextDecisionAt?.ToString("O", CultureInfo.InvariantCulture));
             }

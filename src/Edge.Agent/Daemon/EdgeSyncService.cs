@@ -221,8 +221,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         SyncStatus status = _node.GetStatus();
         writer.Family("ce_sync_backlog_ops", "gauge", "Own ops not yet acknowledged by the leader").Sample("ce_sync_backlog_ops", status.Backlog.TotalOps);
         writer.Family("ce_sync_backlog_bytes", "gauge", "Bytes of own ops not yet acknowledged").Sample("ce_sync_backlog_bytes", status.Backlog.TotalBytes);
-        BacklogSnapshot backlog = Read();
-        writer.Family("ce_sync_backlog_oldest_seconds", "gauge", "Age of the oldest unsent own op per sync priority (0 when none)");
+        // As of the policy's latest decision (taken on every write and burst): the sync store is read on the loop's thread only.
+        BacklogSnapshot backlog = Policy.Current?.Inputs.Backlog ?? BacklogSnapshot.Empty;
+        writer.Family("ce_sync_backlog_oldest_seconds", "gauge", "Age of the oldest unsent own op per sync priority at the latest decision (0 when none)");
         foreach (BacklogPriorityStats stats in backlog.Priorities)
         {
             writer.Sample("ce_sync_backlog_oldest_seconds", stats.OldestUnsentAge?.TotalSeconds ?? 0, ("priority", stats.Priority.ToString().ToLowerInvariant()));

@@ -175,7 +175,7 @@ public sealed class AgentHostTests : IAsyncLifetime
         await WaitUntil(() => leader.Database.Scan("alarms").Count() == 10, "10 alarms on the leader", edge);
         await WaitUntil(() => leader.Database.Scan("readings").Count() == 30, "30 readings on the leader", edge);
         Assert.Contains(edge.Sync.Policy.Log.Snapshot(), d => d.Rule == SyncRule.FreshnessBound && d.Action == SyncAction.SyncNow);
-        Assert.Equal(0, edge.Sync.Read().TotalOperations);
+        await WaitUntil(() => edge.Sync.Policy.Current!.Inputs.Backlog.TotalOperations == 0, "empty backlog at the latest decision", edge);
         for (int i = 0; i < 30; i++)
             Assert.Contains($"\"v\":{i}", leader.Database.Get("readings", $"r{i}")!.ToJsonString());
     }
