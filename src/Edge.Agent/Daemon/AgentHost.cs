@@ -67,6 +67,9 @@ public sealed class AgentHost : IAsyncDisposable
     /// <summary>Network input for the sync policy (null: the sysfs reader at the configured roots).</summary>
     public Policy.INetworkSource? Network { get; init; }
 
+    /// <summary>UPS "mains lost" input for the sync policy (null: the configured GPIO line, if any).</summary>
+    public Policy.IMainsPowerSource? Mains { get; init; }
+
     /// <summary>Metrics shown on /metrics.</summary>
     public AgentMetrics? Metrics { get; private set; }
 
@@ -178,7 +181,7 @@ public sealed class AgentHost : IAsyncDisposable
 
         if (_config.Role == "edge" && _config.Brokers.Upstream is not null)
         {
-            var sync = new EdgeSyncService(_database, _config, _loggerFactory.CreateLogger("sync"), Battery, Network);
+            var sync = new EdgeSyncService(_database, _config, _loggerFactory.CreateLogger("sync"), Battery, Network, Mains);
             Sync = sync;
             Metrics.Sources.Add(sync.WriteMetrics);
             sync.Start();

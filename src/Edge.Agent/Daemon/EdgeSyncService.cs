@@ -23,13 +23,25 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     private readonly MqttSyncNode _node;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly IMainsPowerSource? _mains;
+    private readonly GpioMainsMonitor? _ownedMains;
     private Task? _loop;
     private long _bursts;
     private long _failedBursts;
     private SyncStatus? _lastStatus;
 
     /// <summary>Creates the service; <see cref="Start"/> runs it.</summary>
-    public EdgeSyncService(EdgeDatabase database, AgentConfig config, ILogger logger, IBatterySource? battery = null, INetworkSource? network = null)
+    /// <param name="database">The node's database.</param>
+    /// <param name="config">The agent configuration (upstream broker, manifest, sync policy).</param>
+    /// <param name="logger">Where decisions and bursts are logged.</param>
+    /// <param name="battery">Battery input; the sysfs reader at the configured root when null.</param>
+    /// <param name="network">Network input; the sysfs reader at the configured roots when null.</param>
+    /// <param name="mains">
+    /// A UPS "mains lost" line; when null and <c>syncPolicy.mainsLostLine</c> is configured, the GPIO
+    /// line is opened. Its edges wake the loop at once (no polling).
+    /// </param>
+    /// <exception cref="SyncPolicyException">The configured GPIO line cannot be opened (the code says why).</exception>
+    public EdgeSyncService(EdgeDatabase database, AgentConfig config, ILogger logger, IBatterySource? battery = null, INetworkSource? network = null, IMainsPowerSource? mains = null)
     {
         _database = database;
         _config = config;
@@ -39,8 +51,22 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             new MqttClient(BrokerConnection.ToMqttOptions(upstream, $"ce-node-{config.Fleet}-{config.Node}", persistentSession: false)),
             new EdgeDatabaseSyncStore(database, PriorityMatcher(config.Manifest)), config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
         SyncPolicyConfig policy = config.SyncPolicy;
+        battery ??= new SysfsBatterySource(policy.PowerSupplyRoot);
+        if (mains is null && policy.MainsLostLine is { } line)
+        {
+            _ownedMains = GpioMainsMonitor.Open(new GpioMainsOptions(line.Chip, (uint)line.Line, line.ActiveLow));
+            mains = _ownedMains;
+        }
+
+        if (mains is not null)
+        {
+            battery = new UpsBatterySource(battery, mains);
+            _mains = mains;
+            _mains.Changed += OnMainsChanged;
+        }
+
         Policy = new SyncPolicy(
-            battery ?? new SysfsBatterySource(policy.PowerSupplyRoot),
+            battery,
             network ?? new SysfsNetworkSource(new SysfsNetworkOptions { NetClassRoot = policy.NetClassRoot, ProcNetRoot = policy.ProcNetRoot, MeteredInterfaces = policy.MeteredInterfaces }),
             this,
             Cli.PolicyCommand.ToOptions(policy));
@@ -96,6 +122,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     /// a first unsent op gives the policy a freshness deadline to plan for. Cheap; call it freely.
     /// </summary>
     public void NotifyWrite() => _wake.Release();
+
+    // On the GPIO monitor's thread: only wake the loop, which re-decides at once.
+    private void OnMainsChanged(object? sender, MainsPowerState state) => _wake.Release();
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -254,6 +283,12 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         }
 
         await _node.DisposeAsync().ConfigureAwait(false);
+        if (_mains is not null)
+        {
+            _mains.Changed -= OnMainsChanged;
+        }
+
+        _ownedMains?.Dispose();
         _stop.Dispose();
         _wake.Dispose();
     }

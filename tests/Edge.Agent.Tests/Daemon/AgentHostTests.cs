@@ -180,6 +180,32 @@ public sealed class AgentHostTests : IAsyncLifetime
             Assert.Contains($"\"v\":{i}", leader.Database.Get("readings", $"r{i}")!.ToJsonString());
     }
 
+    [Fact]
+    public async Task EdgeRole_MainsLostEdge_WakesThePolicyAtOnce_NoPolling()
+    {
+        await using var leader = new AgentHost(Config("leader", null, "mains-leader"), NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        // A UPS hat at 5 % charge, on mains: nothing restricts. The check interval is an hour, so
+        // only the line's edge can make the loop decide again within the test.
+        var mains = new FakeMainsPowerSource();
+        var battery = new FakeBatterySource { Current = FakeBatterySource.Charging(5) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Ethernet) };
+        AgentConfig edgeConfig = Config("edge", "gw-3", "mains-edge");
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 3600;
+        edgeConfig.SyncPolicy.PullIntervalSeconds = 0;
+        await using var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = battery, Network = network, Mains = mains };
+        await edge.StartAsync(CancellationToken.None);
+        await edge.Database.PutAsync("readings", "r0", """{"v":0}""");
+        edge.Sync!.NotifyWrite();
+        await WaitUntil(() => edge.Sync.Policy.Current?.Inputs.Backlog.TotalOperations == 1, "a decision over the pending write", edge);
+        Assert.Equal(SyncRule.Unrestricted, edge.Sync.Policy.Current!.Rule);
+
+        mains.State = MainsPowerState.Lost;
+        await WaitUntil(() => edge.Sync.Policy.Current!.Rule == SyncRule.CriticalBattery, "a critical-battery decision after the mains edge", edge);
+        Assert.Contains("fake-gpiochip0 line 4", string.Join(",", edge.Sync.Policy.Current!.Inputs.Battery.Sources));
+    }
+
     private static async Task WaitUntil(Func<bool> condition, string what, AgentHost edge)
     {
         var stopwatch = Stopwatch.StartNew();
