@@ -263,6 +263,7 @@ public sealed class AgentHost : IAsyncDisposable
             BatchMaxReadings = _config.Ingest.BatchMaxReadings,
             BatchMaxDelay = TimeSpan.FromMilliseconds(_config.Ingest.BatchMaxDelayMs),
             AfterWrite = () => Sync?.NotifyWrite(),
+            IsPrioritySeries = EdgeSyncService.PriorityMatcher(_config.Manifest),
         }, _loggerFactory.CreateLogger("ingest"));
         Ingest = ingest;
         Metrics!.Ingest = ingest;
