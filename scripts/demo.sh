@@ -51,9 +51,9 @@ agent() { # agent NAME ROLE API_PORT
     fake_node "$name"
     node="\"node\": \"$name\","
     ingest="\"ingest\": { \"rules\": [ { \"topic\": \"site/$name/+\", \"series\": \"$name.{1}\", \"format\": \"number\" } ], \"batchMaxDelayMs\": 50 },"
-    # Freshness bounds of seconds (defaults are a minute to hours) so the minute-long demo shows bursts;
-    # alarms are a priority collection: they still go on a low battery.
-    policy="\"manifest\": { \"alarms\": { \"direction\": \"both\", \"priority\": 0 } }, \"syncPolicy\": { \"checkIntervalSeconds\": 1, \"freshnessSeconds\": { \"high\": 2, \"normal\": 3, \"low\": 5 }, \"burstLeadSeconds\": 1, \"powerSupplyRoot\": \"$work/$name/sys/power\", \"netClassRoot\": \"$work/$name/sys/net\", \"procNetRoot\": \"$work/$name/sys/proc\" },"
+    # Bounds and pulls of seconds (defaults are a minute to hours, pulls every 5 min) so the short demo
+    # shows bursts and converges; alarms are a priority collection: they still go on a low battery.
+    policy="\"manifest\": { \"alarms\": { \"direction\": \"both\", \"priority\": 0 } }, \"syncPolicy\": { \"checkIntervalSeconds\": 1, \"pullIntervalSeconds\": 2, \"freshnessSeconds\": { \"high\": 2, \"normal\": 20, \"low\": 30 }, \"burstLeadSeconds\": 1, \"powerSupplyRoot\": \"$work/$name/sys/power\", \"netClassRoot\": \"$work/$name/sys/net\", \"procNetRoot\": \"$work/$name/sys/proc\" },"
   fi
   mkdir -p "$work/$name"
   cat > "$work/$name/agent.json" <<CONF
