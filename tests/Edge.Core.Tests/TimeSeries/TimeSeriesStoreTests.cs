@@ -405,10 +405,14 @@ public sealed class TimeSeriesStoreTests
         }
     }
 
-    private static List<TimeSeriesBucket> NaiveBuckets(SortedDictionary<long, double> model, long from, long to, long width)
+    private static List<TimeSeriesBucket> NaiveBuckets(SortedDictionary<long, double> model, long from, long to, long width) =>
+        NaiveBuckets(model.Select(r => new TimeSeriesReading(r.Key, r.Value)), from, to, width);
+
+    /// <summary>Buckets computed reading by reading; <paramref name="readings"/> in read order (timestamp, then origin).</summary>
+    internal static List<TimeSeriesBucket> NaiveBuckets(IEnumerable<TimeSeriesReading> readings, long from, long to, long width)
     {
         var result = new List<TimeSeriesBucket>();
-        foreach (var group in model.Where(r => r.Key >= from && r.Key < to).GroupBy(r => (long)Math.Floor(r.Key / (double)width) * width))
+        foreach (var group in readings.Where(r => r.Timestamp >= from && r.Timestamp < to).GroupBy(r => (long)Math.Floor(r.Timestamp / (double)width) * width))
         {
             var values = group.Select(r => r.Value).ToList();
             var numbers = values.Where(v => !double.IsNaN(v)).ToList();
@@ -422,15 +426,15 @@ public sealed class TimeSeriesStoreTests
                 Sum = numbers.Sum(),
                 First = values[0],
                 Last = values[^1],
-                FirstTimestamp = group.First().Key,
-                LastTimestamp = group.Last().Key,
+                FirstTimestamp = group.First().Timestamp,
+                LastTimestamp = group.Last().Timestamp,
             });
         }
 
         return result;
     }
 
-    private static void AssertBucket(TimeSeriesBucket expected, TimeSeriesBucket actual, string context, bool compareSum)
+    internal static void AssertBucket(TimeSeriesBucket expected, TimeSeriesBucket actual, string context, bool compareSum)
     {
         Assert.True(expected.Start == actual.Start, $"{context}: start {actual.Start}, expected {expected.Start}");
         Assert.True(expected.Count == actual.Count, $"{context}: count {actual.Count}, expected {expected.Count}");
