@@ -22,8 +22,9 @@ public sealed partial class EdgeDatabase
 
     /// <summary>
     /// Appends readings of one series as ONE WAL record, in any timestamp order. A reading whose
-    /// timestamp the series already has replaces its value (last write wins, also within the
-    /// batch); one older than the series' retention floor is rejected and counted in
+    /// timestamp this database already wrote to the series replaces that value (last write wins,
+    /// also within the batch); readings other replicas wrote at the same timestamp are kept beside
+    /// it (readings are keyed by timestamp and origin); one older than the series' retention floor is rejected and counted in
     /// <see cref="TimeSeriesAppendResult.Expired"/>. Visible to reads when the call returns;
     /// the task completes once the record is acknowledged in the database's durability mode.
     /// Thread-safe.
@@ -86,7 +87,8 @@ public sealed partial class EdgeDatabase
 
     /// <summary>
     /// The readings of <paramref name="series"/> with timestamps in [<paramref name="fromMs"/>,
-    /// <paramref name="toMs"/>), in timestamp order; empty when the series does not exist. Sees
+    /// <paramref name="toMs"/>), ordered by timestamp, then origin replica (several replicas may
+    /// have written one timestamp); empty when the series does not exist. Sees
     /// every append that returned. Thread-safe.
     /// </summary>
     /// <exception cref="EdgeException">TimeSeriesQueryInvalid when the range is empty.</exception>
