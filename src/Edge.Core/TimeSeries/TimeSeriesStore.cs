@@ -723,7 +723,8 @@ internal sealed class TimeSeriesStore : IDisposable
         ChunkBuffer head = series.Head;
         if (timestamp > series.ClosedThrough)
         {
-            if (head.Count > 0 && !head.Contains(timestamp) && !FitsInHead(head, timestamp))
+            // FitsInHead first: it is O(1) and almost always true; Contains is a binary search.
+            if (head.Count > 0 && !FitsInHead(head, timestamp) && !head.Contains(timestamp))
             {
                 SealHead(series, lsn);
             }
