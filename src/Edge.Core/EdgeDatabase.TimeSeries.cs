@@ -100,6 +100,28 @@ public sealed partial class EdgeDatabase
         return output;
     }
 
+    /// <summary>
+    /// Like <see cref="ReadRange(string, long, long)"/>, with the replica that wrote each reading
+    /// (<see cref="ReplicaId"/> for this database's own appends): readings of several replicas at
+    /// one timestamp are all kept, ordered by origin (unsigned).
+    /// </summary>
+    /// <exception cref="EdgeException">TimeSeriesQueryInvalid when the range is empty.</exception>
+    /// <exception cref="EdgeCorruptionException">A stored chunk fails its checks (names series and chunk).</exception>
+    public List<(TimeSeriesReading Reading, ulong Origin)> ReadRangeWithOrigins(string series, long fromMs, long toMs)
+    {
+        ThrowIfDisposed();
+        var readings = new List<TimeSeriesReading>();
+        var origins = new List<ulong>();
+        _timeSeries.Read(store => store.ReadRange(series, fromMs, toMs, readings, origins));
+        var output = new List<(TimeSeriesReading, ulong)>(readings.Count);
+        for (int i = 0; i < readings.Count; i++)
+        {
+            output.Add((readings[i], origins[i]));
+        }
+
+        return output;
+    }
+
     /// <summary>Like <see cref="ReadRange(string, long, long)"/>, appending to a caller's list (reuse it to avoid allocations).</summary>
     /// <returns>The number of readings appended.</returns>
     public int ReadRange(string series, long fromMs, long toMs, List<TimeSeriesReading> output)

@@ -176,8 +176,9 @@ internal sealed class TimeSeriesStore : IDisposable
     /// Appends readings in [<paramref name="from"/>, <paramref name="to"/>) to <paramref name="output"/>,
     /// ordered by timestamp, then origin.
     /// </summary>
+    /// <remarks><paramref name="origins"/>, when given, receives the origin of each reading appended, in the same order.</remarks>
     /// <returns>The number of readings appended; 0 when the series does not exist.</returns>
-    public int ReadRange(string name, long from, long to, List<TimeSeriesReading> output)
+    public int ReadRange(string name, long from, long to, List<TimeSeriesReading> output, List<ulong>? origins = null)
     {
         ValidateRange(from, to);
         if (!_series.TryGetValue(name, out List<SeriesState>? streams))
@@ -187,22 +188,45 @@ internal sealed class TimeSeriesStore : IDisposable
 
         if (streams.Count == 1)
         {
-            return ReadStream(streams[0], from, to, output);
+            int count = ReadStream(streams[0], from, to, output);
+            for (int i = 0; i < count && origins is not null; i++)
+            {
+                origins.Add(streams[0].Origin);
+            }
+
+            return count;
         }
 
         // Several origins: merge their streams; on equal timestamps the lower origin (earlier in
         // the list) comes first.
-        var merged = new List<TimeSeriesReading>();
-        var part = new List<TimeSeriesReading>();
-        foreach (SeriesState stream in streams)
+        var parts = new List<TimeSeriesReading>[streams.Count];
+        var cursors = new int[streams.Count];
+        for (int k = 0; k < streams.Count; k++)
         {
-            part.Clear();
-            ReadStream(stream, from, to, part);
-            merged = MergeByTimestamp(merged, part);
+            parts[k] = [];
+            ReadStream(streams[k], from, to, parts[k]);
         }
 
-        output.AddRange(merged);
-        return merged.Count;
+        int before = output.Count;
+        while (true)
+        {
+            int next = -1;
+            for (int k = 0; k < parts.Length; k++)
+            {
+                if (cursors[k] < parts[k].Count && (next < 0 || parts[k][cursors[k]].Timestamp < parts[next][cursors[next]].Timestamp))
+                {
+                    next = k;
+                }
+            }
+
+            if (next < 0)
+            {
+                return output.Count - before;
+            }
+
+            output.Add(parts[next][cursors[next]++]);
+            origins?.Add(streams[next].Origin);
+        }
     }
 
     private int ReadStream(SeriesState series, long from, long to, List<TimeSeriesReading> output)
@@ -661,35 +685,6 @@ internal sealed class TimeSeriesStore : IDisposable
         }
 
         return floor;
-    }
-
-    /// <summary>Merges two timestamp-ordered lists; on equal timestamps <paramref name="lower"/>'s readings come first.</summary>
-    private static List<TimeSeriesReading> MergeByTimestamp(List<TimeSeriesReading> lower, List<TimeSeriesReading> higher)
-    {
-        if (lower.Count == 0)
-        {
-            return [.. higher];
-        }
-
-        var merged = new List<TimeSeriesReading>(lower.Count + higher.Count);
-        int i = 0;
-        int j = 0;
-        while (i < lower.Count && j < higher.Count)
-        {
-            merged.Add(lower[i].Timestamp <= higher[j].Timestamp ? lower[i++] : higher[j++]);
-        }
-
-        for (; i < lower.Count; i++)
-        {
-            merged.Add(lower[i]);
-        }
-
-        for (; j < higher.Count; j++)
-        {
-            merged.Add(higher[j]);
-        }
-
-        return merged;
     }
 
     /// <summary>Merges two bucket lists ordered by start, combining buckets with equal starts.</summary>

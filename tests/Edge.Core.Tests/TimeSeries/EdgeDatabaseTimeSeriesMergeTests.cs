@@ -156,10 +156,11 @@ public sealed class EdgeDatabaseTimeSeriesMergeTests : IDisposable
 
         using (EdgeDatabase database = Open(name))
         {
-            List<TimeSeriesReading> at = database.ReadRange("s", Start + 30_000, Start + 30_001);
-            Assert.Equal(2, at.Count); // the local (migrated) reading and the remote one at the same timestamp
-            Assert.Contains(new TimeSeriesReading(Start + 30_000, 300), at);
-            Assert.Contains(new TimeSeriesReading(Start + 30_000, -1), at);
+            // The local (migrated) reading and the remote one at the same timestamp, ordered by origin.
+            var at = database.ReadRangeWithOrigins("s", Start + 30_000, Start + 30_001);
+            ulong remoteOrigin = database.ReadRangeWithOrigins("s", Start, Start + 100_000).Single(r => r.Origin != replicaId).Origin;
+            (TimeSeriesReading, ulong)[] expected = [(new(Start + 30_000, 300), replicaId), (new(Start + 30_000, -1), remoteOrigin)];
+            Assert.Equal(expected.OrderBy(r => r.Item2), at);
             Assert.Equal(closed.Length + head.Length + 1, database.ListSeries().Single().Count);
         }
     }
@@ -201,12 +202,13 @@ public sealed class EdgeDatabaseTimeSeriesMergeTests : IDisposable
 
     private static string Render(Dictionary<string, Dictionary<(long Timestamp, ulong Origin), double>> model) =>
         string.Concat(model.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
-            s.Key + ":" + string.Concat(s.Value.OrderBy(r => r.Key.Timestamp).ThenBy(r => r.Key.Origin).Select(r => Reading(r.Key.Timestamp, r.Value))) + "\n"));
+            s.Key + ":" + string.Concat(s.Value.OrderBy(r => r.Key.Timestamp).ThenBy(r => r.Key.Origin).Select(r => Reading(r.Key.Timestamp, r.Value, r.Key.Origin))) + "\n"));
 
-    // Every series' readings in read order, bit-exact.
+    // Every series' readings in read order with their origins, bit-exact.
     private static string Render(EdgeDatabase database) =>
         string.Concat(database.ListSeries().Select(info =>
-            info.Name + ":" + string.Concat(database.ReadRange(info.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax).Select(r => Reading(r.Timestamp, r.Value))) + "\n"));
+            info.Name + ":" + string.Concat(database.ReadRangeWithOrigins(info.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax)
+                .Select(r => Reading(r.Reading.Timestamp, r.Reading.Value, r.Origin))) + "\n"));
 
-    private static string Reading(long timestamp, double value) => $"{timestamp}/{BitConverter.DoubleToUInt64Bits(value):X} ";
+    private static string Reading(long timestamp, double value, ulong origin) => $"{timestamp}/{BitConverter.DoubleToUInt64Bits(value):X}/{origin:X} ";
 }

@@ -95,8 +95,10 @@ public sealed class TimeSeriesMergeTests
         Assert.Equal(new TimeSeriesAppendResult(0, 1, 0), store.Append("s", [new(1000, 1.0)], 4, high)); // re-delivered: same value
 
         var read = new List<TimeSeriesReading>();
-        store.ReadRange("s", 0, 10_000, read);
+        var origins = new List<ulong>();
+        store.ReadRange("s", 0, 10_000, read, origins);
         Assert.Equal([new(1000, 1.0), new(2000, 21.0), new(2000, 2.0), new(3000, 30.0)], read);
+        Assert.Equal([high, low, high, low], origins);
 
         var buckets = new List<TimeSeriesBucket>();
         store.Downsample("s", 0, 10_000, 10_000, buckets);
