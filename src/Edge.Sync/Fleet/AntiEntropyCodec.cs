@@ -92,9 +92,9 @@ public static class AntiEntropyCodec
                 {
                     FleetBufferWriter.WriteString(output, document.Key);
                     FleetBufferWriter.WriteByte(output, document.Present ? (byte)1 : (byte)0);
+                    FleetBufferWriter.WriteUInt64(output, document.Version);
                     if (document.Present)
                     {
-                        FleetBufferWriter.WriteUInt64(output, document.Version);
                         FleetBufferWriter.WriteVarUInt(output, (ulong)document.Utf8Json.Length);
                         document.Utf8Json.Span.CopyTo(output.GetSpan(document.Utf8Json.Length));
                         output.Advance(document.Utf8Json.Length);
@@ -237,13 +237,13 @@ public static class AntiEntropyCodec
                         reader.Fail($"presence byte {present} (must be 0 or 1)");
                     }
 
+                    ulong documentVersion = reader.ReadUInt64();
                     if (present == 0)
                     {
-                        documents[index] = new AntiEntropyDocument(key, false, 0, ReadOnlyMemory<byte>.Empty);
+                        documents[index] = new AntiEntropyDocument(key, false, documentVersion, ReadOnlyMemory<byte>.Empty);
                         continue;
                     }
 
-                    ulong documentVersion = reader.ReadUInt64();
                     int length = reader.ReadCount(DocumentBytesMax, "document length");
                     documents[index] = new AntiEntropyDocument(key, true, documentVersion, reader.ReadBytes(length, "document").ToArray());
                 }

@@ -14,9 +14,10 @@ namespace CortexEdge.Sync.Fleet;
 /// reported with what was done.
 /// </summary>
 /// <remarks>
-/// A key the peer lacks is re-sent from the local copy: without tombstones in the digest, "the peer
-/// deleted it" and "the peer lost it" look alike, and re-sending never loses data. Local-only
-/// fields of the local copy are kept when the peer's version is taken.
+/// Versions include deletes (<see cref="EdgeDatabase.GetLastChange"/>): a document deleted later on
+/// one side is deleted on the other, never resurrected; a row lost behind the engine's back has no
+/// version at all and takes the peer's. Local-only fields of the local copy are kept when the
+/// peer's version is taken.
 /// </remarks>
 public static class AntiEntropyRepair
 {
@@ -55,15 +56,32 @@ public static class AntiEntropyRepair
             AntiEntropyDocument theirs = peer[index];
             KeyDifference difference = result.DifferingKeys[index];
             local.TryGet(collection, keys[index], out EdgeDocument? ours);
+            ulong oursVersion = local.GetLastChange(collection, keys[index]).Time; // a local delete counts with its time
             RepairAction action;
-            if (theirs.Present && (ours is null || theirs.Version >= ours.LastChange.Time))
+            if (theirs.Version >= oursVersion && (theirs.Present || ours is not null))
             {
-                await local.PutAsync(collection, keys[index], WithLocalFields(theirs.Utf8Json, ours, localOnlyFields), cancellationToken).ConfigureAwait(false);
+                if (theirs.Present)
+                {
+                    await local.PutAsync(collection, keys[index], WithLocalFields(theirs.Utf8Json, ours, localOnlyFields), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await local.DeleteAsync(collection, keys[index], cancellationToken).ConfigureAwait(false);
+                }
+
                 action = RepairAction.TookPeerVersion;
             }
-            else if (ours is not null)
+            else if (theirs.Version < oursVersion)
             {
-                await local.PutAsync(collection, keys[index], ours.ToJsonString(), cancellationToken).ConfigureAwait(false);
+                if (ours is not null)
+                {
+                    await local.PutAsync(collection, keys[index], ours.ToJsonString(), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await local.DeleteAsync(collection, keys[index], cancellationToken).ConfigureAwait(false); // our later delete, sent again
+                }
+
                 action = RepairAction.ResentLocalVersion;
             }
             else

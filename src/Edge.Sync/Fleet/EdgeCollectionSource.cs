@@ -49,7 +49,7 @@ public sealed class EdgeCollectionSource : IAntiEntropyDocumentSource
         ArgumentNullException.ThrowIfNull(key);
         return _database.TryGet(Collection, key, out EdgeDocument? document)
             ? new AntiEntropyDocument(key, true, document.LastChange.Time, Shared(document.Utf8Json))
-            : new AntiEntropyDocument(key, false, 0, ReadOnlyMemory<byte>.Empty);
+            : new AntiEntropyDocument(key, false, _database.GetLastChange(Collection, key).Time, ReadOnlyMemory<byte>.Empty);
     }
 
     private ReadOnlyMemory<byte> Shared(ReadOnlyMemory<byte> utf8Json)

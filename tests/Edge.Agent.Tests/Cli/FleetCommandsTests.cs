@@ -5,6 +5,7 @@ using CortexEdge.Agent.Cli;
 using CortexEdge.Core;
 using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
+using CortexEdge.Sync.Sync;
 using CortexEdge.Sync.Tests.Infrastructure;
 
 namespace CortexEdge.Agent.Tests.Cli;
@@ -118,13 +119,72 @@ public sealed class FleetCommandsTests : IDisposable
         await broker.WaitForSubscriptionAsync(responder.TopicFilter);
 
         (int exitCode, string output, string error) = await Task.Run(() => Run("sync", "verify", "--db", nodeDirectory, "--collection", "sensors",
-            "--broker", "127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture), "--fleet", "plant", "--node", "gw-1"));
+            "--broker", "127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture), "--fleet", "plant", "--node", "gw-1", "--no-repair"));
 
         Assert.True(exitCode == 3, error + output);
         Assert.Contains("only local   only-node", output, StringComparison.Ordinal);
         Assert.Contains("only at peer only-leader", output, StringComparison.Ordinal);
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+    }
+
+    [Fact]
+    public async Task SyncVerify_RowRemovedInStoppedNode_NamedRepairedAndSyncedUp_ExitsFour()
+    {
+        string nodeDirectory = Path.Combine(_root, "node");
+        using EdgeDatabase leaderDb = EdgeDatabase.Open(Path.Combine(_root, "leader"));
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync();
+        MqttClient Client(string id) => new(new MqttClientOptions { Host = broker.Host, Port = broker.Port, ClientId = id + "-" + Guid.NewGuid().ToString("N")[..6] });
+        var options = new SyncSessionOptions { SnapshotNewNodes = false };
+        await using var leader = new MqttSyncLeader(Client("leader"), new EdgeDatabaseLeaderStore(leaderDb), "plant", options);
+        await using MqttClient responderClient = Client("leader-verify");
+        await responderClient.ConnectAsync();
+        var responder = new MqttAntiEntropyResponder(responderClient, "plant", collection => new EdgeCollectionSource(leaderDb, collection));
+        using var stop = new CancellationTokenSource();
+        Task serving = leader.RunAsync(stop.Token);
+        Task answering = responder.RunAsync(stop.Token);
+        await broker.WaitForSubscriptionAsync("ce/plant/pull/+");
+        await broker.WaitForSubscriptionAsync(responder.TopicFilter);
+        using (EdgeDatabase nodeDb = EdgeDatabase.Open(nodeDirectory, new EdgeDatabaseOptions { RetainUnsyncedOps = true }))
+        {
+            for (int index = 0; index < 50; index++)
+            {
+                await nodeDb.PutAsync("sensors", $"s-{index:D3}", $"{{\"t\":{index}}}");
+            }
+
+            await using (var node = new MqttSyncNode(Client("gw-1"), new EdgeDatabaseSyncStore(nodeDb), "plant", "gw-1", options))
+            {
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await node.SyncOnceAsync(SyncScope.All, deadline.Token);
+            }
+
+            await nodeDb.CheckpointAsync();
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(nodeDirectory, "state.db")};Pooling=False"))
+        {
+            connection.Open();
+            using Microsoft.Data.Sqlite.SqliteCommand remove = connection.CreateCommand();
+            remove.CommandText = "DELETE FROM ce_documents WHERE collection = 'sensors' AND key = 's-017';";
+            Assert.Equal(1, remove.ExecuteNonQuery());
+        }
+
+        (int exitCode, string output, string error) = await Task.Run(() => Run("sync", "verify", "--db", nodeDirectory, "--collection", "sensors",
+            "--broker", "127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture), "--fleet", "plant", "--node", "gw-1"));
+
+        Assert.True(exitCode == 4, error + output);
+        Assert.Contains("sensors: 1 documents differ", output, StringComparison.Ordinal);
+        Assert.Contains("only at peer s-017", output, StringComparison.Ordinal);
+        Assert.Contains("repaired took peer's s-017", output, StringComparison.Ordinal);
+        Assert.Contains("sensors: after repair in agreement", output, StringComparison.Ordinal);
+        using (EdgeDatabase nodeDb = EdgeDatabase.Open(nodeDirectory))
+        {
+            Assert.Equal("{\"t\":17}", nodeDb.Get("sensors", "s-017")!.ToJsonString());
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => answering);
     }
 
     [Fact]
