@@ -9,7 +9,8 @@ using CortexEdge.Sync.Sync;
 namespace CortexEdge.Agent.Cli;
 
 /// <summary>
-/// `cortex-edge fleet status` (presence of every node, from the broker's retained presence) and
+/// `cortex-edge fleet status` (presence of every node and the leader's per-node refusal counts, both
+/// retained on the broker) and
 /// `cortex-edge sync verify` (anti-entropy between two database directories, e.g. a stopped node's
 /// state and the leader's backup).
 /// </summary>
@@ -56,6 +57,7 @@ internal static class FleetCommands
             TextWriter error = result.InvocationConfiguration.Error;
             string fleet = result.GetValue(fleetName)!;
             var tracker = new PresenceTracker(fleet);
+            IReadOnlyDictionary<string, NodeRefusalCounts> refusals = new Dictionary<string, NodeRefusalCounts>();
             try
             {
                 string? ca = result.GetValue(caFile);
@@ -75,7 +77,23 @@ internal static class FleetCommands
                 window.CancelAfter(TimeSpan.FromSeconds(Math.Max(0.1, result.GetValue(wait))));
                 try
                 {
-                    await tracker.RunAsync(client, window.Token);
+                    // Presence and the leader's refusal counts are both retained: they arrive at once.
+                    await client.SubscribeAsync(tracker.TopicFilter, MqttQualityOfService.AtLeastOnce, window.Token);
+                    await client.SubscribeAsync(RefusalChannel.TopicFor(fleet), MqttQualityOfService.AtLeastOnce, window.Token);
+                    await foreach (MqttMessage message in client.Messages.ReadAllAsync(window.Token))
+                    {
+                        if (!tracker.TryObserve(message) && message.Topic == RefusalChannel.TopicFor(fleet))
+                        {
+                            try
+                            {
+                                refusals = RefusalChannel.Decode(message.Payload.Span);
+                            }
+                            catch (FleetProtocolException exception)
+                            {
+                                await error.WriteLineAsync($"fleet status: ignoring the leader's refusal counts: {exception.Message}");
+                            }
+                        }
+                    }
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -90,8 +108,7 @@ internal static class FleetCommands
                 return ExitError;
             }
 
-            // Refusal counts live in the leader process; this view has presence only.
-            IReadOnlyList<FleetStatusRow> rows = FleetStatus.Build(tracker.GetNodes(), new Dictionary<string, NodeRefusalCounts>(), DateTimeOffset.UtcNow);
+            IReadOnlyList<FleetStatusRow> rows = FleetStatus.Build(tracker.GetNodes(), refusals, DateTimeOffset.UtcNow);
             await output.WriteAsync(result.GetValue(json) ? FleetStatus.RenderJson(rows) + "\n" : FleetStatus.RenderTable(rows));
             return 0;
         });

@@ -29,6 +29,7 @@ public sealed class LeaderSyncSession
     private readonly List<SyncOp> _scratch = [];
     private readonly Dictionary<ulong, long> _pullVector = [];
     private readonly ConcurrentDictionary<string, RefusalCounters> _refusals = new(StringComparer.Ordinal);
+    private long _refusalTotal;
     private CachedSnapshot? _snapshot;
     private DateTimeOffset _lastPurgeAt;
 
@@ -64,6 +65,9 @@ public sealed class LeaderSyncSession
 
     /// <summary>The fleet served.</summary>
     public string Fleet => _fleet;
+
+    /// <summary>Refusals counted over every node (grows with each one; a cheap "did anything change" for publishers). Thread-safe.</summary>
+    public long RefusalTotal => Interlocked.Read(ref _refusalTotal);
 
     /// <summary>
     /// Frames and ops refused per node (the node the topic names), by reason: spoofed (a frame
@@ -449,7 +453,11 @@ public sealed class LeaderSyncSession
         actions.Events.Add(new SyncEvent(SyncEventKind.Error, detail, code, message, node));
     }
 
-    private RefusalCounters RefusalsOf(string node) => _refusals.GetOrAdd(node, static _ => new RefusalCounters());
+    private RefusalCounters RefusalsOf(string node)
+    {
+        Interlocked.Increment(ref _refusalTotal); // every caller counts one refusal
+        return _refusals.GetOrAdd(node, static _ => new RefusalCounters());
+    }
 
     private static ulong Mix(ulong x)
     {

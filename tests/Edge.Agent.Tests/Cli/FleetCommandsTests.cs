@@ -5,6 +5,7 @@ using CortexEdge.Agent.Cli;
 using CortexEdge.Core;
 using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
+using CortexEdge.Sync.Protocol;
 using CortexEdge.Sync.Sync;
 using CortexEdge.Sync.Tests.Infrastructure;
 
@@ -46,6 +47,51 @@ public sealed class FleetCommandsTests : IDisposable
         using JsonDocument parsed = JsonDocument.Parse(json);
         Assert.Equal(["gw-1", "gw-2"], parsed.RootElement.EnumerateArray().Select(row => row.GetProperty("node").GetString()));
         Assert.Equal(7, parsed.RootElement[0].GetProperty("backlog").GetInt64());
+    }
+
+    [Fact]
+    public async Task FleetStatus_LeaderRefusedFrames_RefusalCountsPerNodeInTableAndJson()
+    {
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync();
+        string port = broker.Port.ToString(CultureInfo.InvariantCulture);
+        await using var leader = new MqttSyncLeader(new MqttClient(new MqttClientOptions { Host = broker.Host, Port = broker.Port, ClientId = "leader" }),
+            new MemorySyncStore(0x1EAD, isLeader: true, MemoryDurability.Always), "plant");
+        using var stop = new CancellationTokenSource();
+        Task serving = leader.RunAsync(stop.Token);
+        await broker.WaitForSubscriptionAsync("ce/plant/up/+");
+        await using var probe = new MqttClient(new MqttClientOptions { Host = broker.Host, Port = broker.Port, ClientId = "probe" });
+        await probe.ConnectAsync();
+        await probe.SubscribeAsync(RefusalChannel.TopicFor("plant"), MqttQualityOfService.AtLeastOnce);
+
+        // gw-9 sends a frame naming gw-1 on its own topic, twice.
+        byte[] spoof = SyncFrameCodec.Encode(new PullFrame { Fleet = "plant", Node = "gw-1", Sender = 0x99, AfterLsn = 0, VersionVector = [] });
+        await probe.PublishAsync(SyncTopics.Pull("plant", "gw-9"), spoof, MqttQualityOfService.AtLeastOnce);
+        await probe.PublishAsync(SyncTopics.Pull("plant", "gw-9"), spoof, MqttQualityOfService.AtLeastOnce);
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            while (true)
+            {
+                MqttMessage message = await probe.Messages.ReadAsync(wait.Token);
+                if (RefusalChannel.Decode(message.Payload.Span).TryGetValue("gw-9", out NodeRefusalCounts? counts) && counts.Spoofed == 2)
+                {
+                    break;
+                }
+            }
+        }
+
+        (int exitCode, string table, string error) = Run("fleet", "status", "--broker", "127.0.0.1:" + port, "--fleet", "plant", "--wait", "1");
+        Assert.True(exitCode == 0, error);
+        string row = Assert.Single(table.TrimEnd('\n').Split('\n').Skip(1));
+        Assert.StartsWith("gw-9", row, StringComparison.Ordinal);
+        Assert.Contains(" 2 ", row, StringComparison.Ordinal);
+
+        (exitCode, string json, error) = Run("fleet", "status", "--broker", "127.0.0.1:" + port, "--fleet", "plant", "--wait", "1", "--json");
+        Assert.True(exitCode == 0, error);
+        using JsonDocument parsed = JsonDocument.Parse(json);
+        Assert.Equal(2, parsed.RootElement[0].GetProperty("refused").GetInt64());
+        Assert.Equal(2, parsed.RootElement[0].GetProperty("refusals").GetProperty("spoofed").GetInt64());
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
     }
 
     [Fact]
