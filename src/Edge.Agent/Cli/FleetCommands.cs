@@ -301,25 +301,8 @@ internal static class FleetCommands
     // The manifest is retained on ce/{fleet}/manifest: it arrives at once after subscribing, or there is none.
     private static async Task<ManifestFilter?> ReadRetainedManifestAsync(MqttClient client, string fleet, CancellationToken cancellationToken)
     {
-        await client.SubscribeAsync(ManifestChannel.TopicFor(fleet), MqttQualityOfService.AtLeastOnce, cancellationToken);
-        using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        window.CancelAfter(TimeSpan.FromMilliseconds(500));
         var filter = new ManifestFilter(FleetRole.Node, ReplicationManifest.Default);
-        try
-        {
-            while (true)
-            {
-                MqttMessage message = await client.Messages.ReadAsync(window.Token);
-                if (ManifestChannel.TryApply(message, fleet, filter))
-                {
-                    return filter;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
+        return await ManifestChannel.ReadRetainedAsync(client, fleet, filter, TimeSpan.FromMilliseconds(500), cancellationToken) ? filter : null;
     }
 
     private static Option<string> BrokerOption() =>
