@@ -243,6 +243,12 @@ internal static class FleetCommands
                 continue;
             }
 
+            if (rule?.Direction == ReplicationDirection.Up)
+            {
+                await output.WriteLineAsync($"{collection}: up-only under the manifest (the leader holds every node's documents); not compared");
+                continue;
+            }
+
             AntiEntropyReport report = await compare(collection, Digest(local, collection, rule), cancellationToken);
             int count = Print(output, collection, report);
             differing += count;

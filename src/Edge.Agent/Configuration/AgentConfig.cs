@@ -160,8 +160,8 @@ public sealed record CollectionConfig
 
 /// <summary>
 /// Anti-entropy (docs/fleet.md). On the leader, <see cref="IntervalSeconds"/> is the fleet's pace:
-/// it travels in the replication manifest and every edge node verifies each collection that
-/// travels against the leader that often, repairing what differs. Nodes take the pace from the
+/// it travels in the replication manifest and every edge node verifies each collection it shares
+/// in full with the leader (both, down) that often, repairing what differs. Nodes take the pace from the
 /// manifest, not from their own file.
 /// </summary>
 public sealed record VerifyConfig

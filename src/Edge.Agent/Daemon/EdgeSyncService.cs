@@ -165,7 +165,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    // Anti-entropy at the leader's pace: every collection of the manifest that travels is compared by Merkle digest and what differs is repaired
+    // Anti-entropy at the leader's pace: every collection of the manifest that node and leader both hold in full (both, down) is compared by Merkle digest and what differs is repaired
     // with ordinary local writes (the newer version by HLC), which the next burst uploads.
     private async Task VerifyAsync(CancellationToken cancellationToken)
     {
@@ -174,9 +174,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
         foreach (CollectionRule rule in _manifest.Manifest.Collections)
         {
-            if (rule.Direction == ReplicationDirection.LocalOnly)
+            if (rule.Direction is not (ReplicationDirection.Both or ReplicationDirection.Down))
             {
-                continue;
+                continue; // local-only never leaves; up-only: the leader holds every node's documents, not a copy of this node's
             }
 
             AntiEntropyReport report = await MqttAntiEntropyClient.VerifyAsync(client, _config.Fleet, _config.Node!, rule.Name,

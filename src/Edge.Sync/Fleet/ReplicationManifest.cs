@@ -69,8 +69,9 @@ public sealed class ReplicationManifest
     public IReadOnlyList<CollectionRule> Collections { get; }
 
     /// <summary>
-    /// The pace of anti-entropy the leader sets for the fleet: each node verifies every collection
-    /// that travels against the leader this often and repairs what differs (whole seconds; zero: only on demand).
+    /// The pace of anti-entropy the leader sets for the fleet: each node verifies every collection it
+    /// shares in full with the leader (both, down) this often and repairs what differs (whole
+    /// seconds; zero: only on demand).
     /// </summary>
     public TimeSpan VerifyInterval { get; }
 
