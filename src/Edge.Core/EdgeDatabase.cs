@@ -308,7 +308,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private IStateModule[] CreateBuiltInModules() => [_documents, _timeSeries, CreateVectorModule()];
+    private IStateModule[] CreateBuiltInModules() => [_documents, _timeSeries, CreateVectorModule(), new WithheldOpModule()];
 
     private StateReadConnection RentStateReader() => _store.RentReader();
 

@@ -2,6 +2,7 @@ using CortexEdge.Agent.Configuration;
 using CortexEdge.Agent.Metrics;
 using CortexEdge.Agent.Policy;
 using CortexEdge.Core;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
 using CortexEdge.Sync.Sync;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,12 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     private long _bursts;
     private long _failedBursts;
     private SyncStatus? _lastStatus;
+    private readonly ManifestFilter _manifest = new(FleetRole.Node, ReplicationManifest.Default);
+    private DateTimeOffset _lastVerifyAt = DateTimeOffset.MinValue;
+    private long _verifyRounds;
+    private long _verifyDiffering;
+    private long _verifyRepaired;
+    private long _verifyFailures;
 
     /// <summary>Creates the service; <see cref="Start"/> runs it.</summary>
     public EdgeSyncService(EdgeDatabase database, AgentConfig config, ILogger logger, IBatterySource? battery = null, INetworkSource? network = null)
@@ -34,7 +41,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         BrokerConfig upstream = config.Brokers.Upstream ?? throw new ArgumentException("an edge node syncs through brokers.upstream");
         _node = new MqttSyncNode(
             new MqttClient(BrokerConnection.ToMqttOptions(upstream, $"ce-node-{config.Fleet}-{config.Node}", persistentSession: false)),
-            new EdgeDatabaseSyncStore(database), config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
+            new EdgeDatabaseSyncStore(database) { Manifest = _manifest }, config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
         SyncPolicyConfig policy = config.SyncPolicy;
         Policy = new SyncPolicy(
             battery ?? new SysfsBatterySource(policy.PowerSupplyRoot),
@@ -48,6 +55,18 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
 
     /// <summary>Sync bursts run (each one SyncOnce round).</summary>
     public long Bursts => Interlocked.Read(ref _bursts);
+
+    /// <summary>The replication manifest in force on this node (the leader's, read retained before each burst).</summary>
+    public ManifestFilter Manifest => _manifest;
+
+    /// <summary>Verify rounds run at the leader's pace (each compares every collection that travels and repairs what differs).</summary>
+    public long VerifyRounds => Interlocked.Read(ref _verifyRounds);
+
+    /// <summary>Documents verify rounds found different from the leader.</summary>
+    public long VerifyDiffering => Interlocked.Read(ref _verifyDiffering);
+
+    /// <summary>Documents verify rounds repaired (written locally; the next burst syncs them).</summary>
+    public long VerifyRepaired => Interlocked.Read(ref _verifyRepaired);
 
     /// <summary>The sync status after the last burst.</summary>
     public SyncStatus? LastStatus => Volatile.Read(ref _lastStatus);
@@ -101,10 +120,23 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         deadline.CancelAfter(TimeSpan.FromSeconds(Math.Max(10, _config.SyncPolicy.CheckIntervalSeconds * 4)));
         try
         {
+            await ReadManifestAsync(deadline.Token).ConfigureAwait(false);
             SyncStatus status = await _node.SyncOnceAsync(scope, deadline.Token).ConfigureAwait(false);
             Volatile.Write(ref _lastStatus, status);
             Interlocked.Increment(ref _bursts);
             _logger.LogInformation("sync burst ({Scope}) done: backlog {Ops} ops, lag {Lag} ops", scope, status.Backlog.TotalOps, status.LagOps);
+            TimeSpan pace = _manifest.Manifest.VerifyInterval;
+            if (scope == SyncScope.All && pace > TimeSpan.Zero && DateTimeOffset.UtcNow - _lastVerifyAt >= pace)
+            {
+                // After a full burst nothing is in flight, so whatever still differs is real divergence.
+                _lastVerifyAt = DateTimeOffset.UtcNow;
+                await VerifyAsync(deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (FleetException ex)
+        {
+            Interlocked.Increment(ref _verifyFailures);
+            _logger.LogWarning("fleet: {Error}; retried at the next burst", ex.Message);
         }
         catch (Exception ex) when (ex is OperationCanceledException or MqttException or EdgeException or TimeoutException)
         {
@@ -116,6 +148,56 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             Interlocked.Increment(ref _failedBursts);
             _logger.LogWarning("sync burst ({Scope}) did not complete: {Error}; retried at the next check", scope, ex.Message);
         }
+    }
+
+    // The leader's manifest is retained on the broker: a short connection reads it, so a change takes effect at the next burst.
+    private async Task ReadManifestAsync(CancellationToken cancellationToken)
+    {
+        await using var client = new MqttClient(BrokerConnection.ToMqttOptions(_config.Brokers.Upstream!, $"ce-node-manifest-{_config.Fleet}-{_config.Node}", persistentSession: false));
+        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        long before = _manifest.Manifest.Revision;
+        if (await ManifestChannel.ReadRetainedAsync(client, _config.Fleet, _manifest, TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false)
+            && _manifest.Manifest.Revision != before)
+        {
+            _logger.LogInformation("replication manifest revision {Revision} in force ({Count} collection rules, verify every {Pace})", _manifest.Manifest.Revision, _manifest.Manifest.Collections.Count, _manifest.Manifest.VerifyInterval);
+        }
+
+        await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Anti-entropy at the leader's pace: every collection of the manifest that node and leader both hold in full (both, down) is compared by Merkle digest and what differs is repaired
+    // with ordinary local writes (the newer version by HLC), which the next burst uploads.
+    private async Task VerifyAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan timeout = TimeSpan.FromSeconds(_config.Verify.ReplyTimeoutSeconds);
+        await using var client = new MqttClient(BrokerConnection.ToMqttOptions(_config.Brokers.Upstream!, $"ce-node-verify-{_config.Fleet}-{_config.Node}", persistentSession: false));
+        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        foreach (CollectionRule rule in _manifest.Manifest.Collections)
+        {
+            if (rule.Direction is not (ReplicationDirection.Both or ReplicationDirection.Down))
+            {
+                continue; // local-only never leaves; up-only: the leader holds every node's documents, not a copy of this node's
+            }
+
+            AntiEntropyReport report = await MqttAntiEntropyClient.VerifyAsync(client, _config.Fleet, _config.Node!, rule.Name,
+                MerkleDigest.Build(new EdgeCollectionSource(_database, rule.Name, rule.LocalOnlyFields)), timeout, cancellationToken).ConfigureAwait(false);
+            if (report.Result.InAgreement)
+            {
+                continue;
+            }
+
+            IReadOnlyList<RepairedKey> repaired = await AntiEntropyRepair.RepairAsync(_database, rule.Name, report.Result,
+                (keys, token) => MqttAntiEntropyClient.FetchDocumentsAsync(client, _config.Fleet, _config.Node!, rule.Name, keys, timeout, token),
+                rule.LocalOnlyFields, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _verifyDiffering, report.Result.DifferingKeys.Count);
+            Interlocked.Add(ref _verifyRepaired, repaired.Count(r => r.Action != RepairAction.NothingToDo));
+            // Divergence is reported, never hidden: every key, what it was and what was done.
+            _logger.LogWarning("verify: collection {Collection}: {Count} documents differed from the leader; repaired: {Keys}", rule.Name, report.Result.DifferingKeys.Count,
+                string.Join(", ", repaired.Select(r => $"{r.Key} ({r.Difference}: {r.Action})")));
+        }
+
+        await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _verifyRounds);
     }
 
     /// <inheritdoc />
@@ -151,6 +233,10 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             writer.Sample("ce_sync_decision", current?.Action == action ? 1 : 0, ("action", action.ToString()), ("rule", current?.Action == action ? current.Rule.ToString() : ""));
         }
 
+        writer.Family("ce_verify_rounds_total", "counter", "Anti-entropy rounds run at the leader's pace").Sample("ce_verify_rounds_total", VerifyRounds);
+        writer.Family("ce_verify_differing_total", "counter", "Documents found different from the leader").Sample("ce_verify_differing_total", VerifyDiffering);
+        writer.Family("ce_verify_repaired_total", "counter", "Documents repaired by anti-entropy").Sample("ce_verify_repaired_total", VerifyRepaired);
+        writer.Family("ce_verify_failures_total", "counter", "Manifest reads or verify rounds that failed").Sample("ce_verify_failures_total", Interlocked.Read(ref _verifyFailures));
         writer.Family("ce_sync_decision_changes_total", "counter", "Times the policy changed its decision").Sample("ce_sync_decision_changes_total", Policy.Log.ChangeCount);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using CortexEdge.Core;
 using CortexEdge.Core.State;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Protocol;
 
 namespace CortexEdge.Sync.Sync;
@@ -74,6 +75,15 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
     /// <inheritdoc />
     public ulong ReplicaId => _db.ReplicaId;
+
+    /// <summary>
+    /// The replication manifest (node side) applied to own ops as they are read for upload: ops of
+    /// collections that do not travel up leave as withheld placeholders (their sequence, no
+    /// content), local-only fields are stripped, and a collection held back for its schema version
+    /// stops the upload there. Null: every op leaves as written. <see cref="ManifestFilter.Update"/>
+    /// takes effect on the next read, so a collection switched to local-only stops leaving at once.
+    /// </summary>
+    public ManifestFilter? Manifest { get; set; }
 
     /// <inheritdoc />
     public string? BoundNodeName => _nodeName;
@@ -173,14 +183,19 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 break;
             }
 
-            int size = 1 + record.Payload.Length - OperationHeader.EncodedBytes;
+            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
+            if (!DatabaseOpManifest.TryPrepare(op, Manifest, out SyncOp wire))
+            {
+                break; // held back for its schema version: nothing from here on leaves yet
+            }
+
+            int size = wire.Payload.Length;
             if (count > 0 && bytes + size > maxPayloadBytes)
             {
                 break;
             }
 
-            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
-            destination.Add(op with { Lsn = 0 });
+            destination.Add(wire);
             bytes += size;
             count++;
         }
