@@ -35,6 +35,9 @@ public sealed record AgentConfig
     /// <summary>Replication manifest: per collection direction, priority and local-only fields.</summary>
     public Dictionary<string, CollectionConfig> Manifest { get; set; } = [];
 
+    /// <summary>Anti-entropy: the pace the leader sets for the fleet's verify rounds.</summary>
+    public VerifyConfig Verify { get; set; } = new();
+
     /// <summary>When to sync (battery, network, backlog thresholds).</summary>
     public SyncPolicyConfig SyncPolicy { get; set; } = new();
 
@@ -153,6 +156,21 @@ public sealed record CollectionConfig
 
     /// <summary>May the oldest unsent records be dropped when the WAL quota is reached?</summary>
     public bool Droppable { get; set; }
+}
+
+/// <summary>
+/// Anti-entropy (docs/fleet.md). On the leader, <see cref="IntervalSeconds"/> is the fleet's pace:
+/// it travels in the replication manifest and every edge node verifies each collection it shares
+/// in full with the leader (both, down) that often, repairing what differs. Nodes take the pace from the
+/// manifest, not from their own file.
+/// </summary>
+public sealed record VerifyConfig
+{
+    /// <summary>Seconds between verify rounds on every node (leader); 0: only on demand (<c>cortex-edge sync verify</c>). Default one hour.</summary>
+    public int IntervalSeconds { get; set; } = 3600;
+
+    /// <summary>Seconds a node waits for each reply from the leader.</summary>
+    public int ReplyTimeoutSeconds { get; set; } = 10;
 }
 
 /// <summary>Sync policy thresholds (docs/sync-policy.md explains each rule).</summary>

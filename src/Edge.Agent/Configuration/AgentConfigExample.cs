@@ -54,6 +54,10 @@ public static class AgentConfigExample
     "assets": { "direction": "both", "priority": 1, "localOnlyFields": ["operatorNotes"] }
   },
 
+  // Anti-entropy. The leader's pace travels in the manifest: every node verifies the collections
+  // that travel against the leader this often and repairs what differs (0: only on demand).
+  "verify": { "intervalSeconds": 3600, "replyTimeoutSeconds": 10 },
+
   "syncPolicy": {
     "lowBatteryPercent": 30,       // discharging below this: priority collections only
     "criticalBatteryPercent": 10,  // below this: defer (unless the queue is nearly full)

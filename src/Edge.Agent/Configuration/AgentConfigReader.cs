@@ -150,6 +150,16 @@ public static class AgentConfigReader
             }
         }
 
+        if (config.Verify.IntervalSeconds < 0)
+        {
+            errors.Add(new ConfigError("$.verify.intervalSeconds", "must be 0 (only on demand) or more seconds"));
+        }
+
+        if (config.Verify.ReplyTimeoutSeconds is < 1 or > 600)
+        {
+            errors.Add(new ConfigError("$.verify.replyTimeoutSeconds", "must be 1..600 seconds"));
+        }
+
         ValidatePolicy(errors, config.SyncPolicy);
         ValidateApi(errors, config.Api);
     }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using CortexEdge.Core;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
 using CortexEdge.Sync.Replication;
 using CortexEdge.Sync.Sync;
@@ -18,7 +19,8 @@ namespace CortexEdge.Agent.Daemon;
 
 /// <summary>
 /// The daemon behind <c>cortex-edge run</c>: opens the database, starts the local API, sensor
-/// ingest and sync for its role, tells systemd it is ready, and on stop (SIGTERM) writes what is
+/// ingest and sync for its role (the leader also enforces and publishes the replication manifest
+/// and answers anti-entropy requests), tells systemd it is ready, and on stop (SIGTERM) writes what is
 /// pending, checkpoints and closes within <see cref="ShutdownTimeout"/>.
 /// </summary>
 /// <remarks>
@@ -60,6 +62,12 @@ public sealed class AgentHost : IAsyncDisposable
 
     /// <summary>The edge node's sync with the leader, when the role is edge and an upstream broker is set.</summary>
     public EdgeSyncService? Sync { get; private set; }
+
+    /// <summary>The sync leader (role leader with an upstream broker): its session holds the refusal counts.</summary>
+    public MqttSyncLeader? SyncLeader { get; private set; }
+
+    /// <summary>The replication manifest in force (role leader): built from the configuration, handed to nodes retained.</summary>
+    public ManifestFilter? Manifest { get; private set; }
 
     /// <summary>Battery input for the sync policy (null: the sysfs reader at the configured root).</summary>
     public Policy.IBatterySource? Battery { get; init; }
@@ -156,24 +164,40 @@ public sealed class AgentHost : IAsyncDisposable
 
         if (_config.Role == "leader" && _config.Brokers.Upstream is { } leaderBroker)
         {
+            // The manifest from the configuration: enforced on every uploaded op, handed to nodes retained
+            // (a restart publishes a newer revision), and carrying the fleet's verify pace.
+            ReplicationManifest manifest = AgentManifest.Build(_config, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            Manifest = new ManifestFilter(FleetRole.Leader, manifest);
             var leader = new MqttSyncLeader(
                 new MqttClient(BrokerConnection.ToMqttOptions(leaderBroker, $"ce-leader-{_config.Fleet}", persistentSession: false)),
-                new EdgeDatabaseLeaderStore(_database), _config.Fleet, new SyncSessionOptions { SnapshotNewNodes = false });
+                new EdgeDatabaseLeaderStore(_database) { Manifest = Manifest }, _config.Fleet, new SyncSessionOptions { SnapshotNewNodes = false });
+            SyncLeader = leader;
+            var fleetClient = new MqttClient(BrokerConnection.ToMqttOptions(leaderBroker, $"ce-leader-verify-{_config.Fleet}", persistentSession: false));
+            await fleetClient.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await ManifestChannel.PublishAsync(fleetClient, _config.Fleet, manifest, cancellationToken).ConfigureAwait(false);
+            EdgeDatabase database = _database;
+            var responder = new MqttAntiEntropyResponder(fleetClient, _config.Fleet, collection =>
+                Manifest.Manifest.GetRule(collection) is { Direction: not ReplicationDirection.LocalOnly } rule ? new EdgeCollectionSource(database, collection, rule.LocalOnlyFields) : null);
             var stopLeader = new CancellationTokenSource();
             Task serving = leader.RunAsync(stopLeader.Token);
+            Task answering = responder.RunAsync(stopLeader.Token);
             _stopActions.Add(async () =>
             {
                 await stopLeader.CancelAsync().ConfigureAwait(false);
-                try
+                foreach (Task task in new[] { serving, answering })
                 {
-                    await serving.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopped.
+                    try
+                    {
+                        await task.ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or MqttException or System.Threading.Channels.ChannelClosedException)
+                    {
+                        // Stopped.
+                    }
                 }
 
                 await leader.DisposeAsync().ConfigureAwait(false);
+                await fleetClient.DisposeAsync().ConfigureAwait(false);
                 stopLeader.Dispose();
             });
             _logger.LogInformation("sync leader of fleet {Fleet} on {Host}:{Port}", _config.Fleet, leaderBroker.Host, leaderBroker.Port);

@@ -2,6 +2,7 @@ using CortexEdge.Agent.Configuration;
 using CortexEdge.Agent.Metrics;
 using CortexEdge.Agent.Policy;
 using CortexEdge.Core;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
 using CortexEdge.Sync.Sync;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,14 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     private long _bursts;
     private long _failedBursts;
     private SyncStatus? _lastStatus;
+    private readonly ManifestFilter _manifest = new(FleetRole.Node, ReplicationManifest.Default);
+    private readonly EdgeDatabaseSyncStore _store;
+    private readonly Func<string, bool>? _localPriority;
+    private DateTimeOffset _lastVerifyAt = DateTimeOffset.MinValue;
+    private long _verifyRounds;
+    private long _verifyDiffering;
+    private long _verifyRepaired;
+    private long _verifyFailures;
 
     /// <summary>Creates the service; <see cref="Start"/> runs it.</summary>
     /// <param name="database">The node's database.</param>
@@ -47,9 +56,11 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         _config = config;
         _logger = logger;
         BrokerConfig upstream = config.Brokers.Upstream ?? throw new ArgumentException("an edge node syncs through brokers.upstream");
+        _localPriority = PriorityMatcher(config.Manifest);
+        _store = new EdgeDatabaseSyncStore(database, IsPriorityName) { Manifest = _manifest };
         _node = new MqttSyncNode(
             new MqttClient(BrokerConnection.ToMqttOptions(upstream, $"ce-node-{config.Fleet}-{config.Node}", persistentSession: false)),
-            new EdgeDatabaseSyncStore(database, PriorityMatcher(config.Manifest)), config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
+            _store, config.Fleet, config.Node!, new SyncSessionOptions { SnapshotNewNodes = false });
         SyncPolicyConfig policy = config.SyncPolicy;
         battery ??= new SysfsBatterySource(policy.PowerSupplyRoot);
         if (mains is null && policy.MainsLostLine is { } line)
@@ -105,11 +116,45 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
         return name => exact.Contains(name) || prefixes.Exists(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
     }
 
+    // Priority: this node's own manifest entries with priority 0, or the leader's manifest rules with
+    // the top rule priority (config priority 0 maps to 255, AgentManifest). Asked once per name by the
+    // store; a new manifest revision makes it ask again.
+    private bool IsPriorityName(string name)
+    {
+        if (_localPriority?.Invoke(name) == true)
+        {
+            return true;
+        }
+
+        foreach (CollectionRule rule in _manifest.Manifest.Collections)
+        {
+            if (rule.Priority == byte.MaxValue
+                && (rule.Name == name || (rule.Name.EndsWith('*') && name.StartsWith(rule.Name[..^1], StringComparison.Ordinal))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The policy deciding when and what to sync, with its decision log.</summary>
     public SyncPolicy Policy { get; }
 
     /// <summary>Sync bursts run (each one SyncOnce round).</summary>
     public long Bursts => Interlocked.Read(ref _bursts);
+
+    /// <summary>The replication manifest in force on this node (the leader's, read retained before each burst).</summary>
+    public ManifestFilter Manifest => _manifest;
+
+    /// <summary>Verify rounds run at the leader's pace (each compares every collection that travels and repairs what differs).</summary>
+    public long VerifyRounds => Interlocked.Read(ref _verifyRounds);
+
+    /// <summary>Documents verify rounds found different from the leader.</summary>
+    public long VerifyDiffering => Interlocked.Read(ref _verifyDiffering);
+
+    /// <summary>Documents verify rounds repaired (written locally; the next burst syncs them).</summary>
+    public long VerifyRepaired => Interlocked.Read(ref _verifyRepaired);
 
     /// <summary>The sync status after the last burst.</summary>
     public SyncStatus? LastStatus => Volatile.Read(ref _lastStatus);
@@ -208,13 +253,30 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(Math.Max(10, _config.SyncPolicy.CheckIntervalSeconds * 4)));
+        bool synced = false;
         try
         {
+            await ReadManifestAsync(deadline.Token).ConfigureAwait(false);
             SyncStatus status = await _node.SyncOnceAsync(scope, deadline.Token).ConfigureAwait(false);
+            synced = true;
             Volatile.Write(ref _lastStatus, status);
             Interlocked.Increment(ref _bursts);
             _logger.LogInformation("sync burst ({Scope}) done: backlog {Ops} ops, lag {Lag} ops", scope, status.Backlog.TotalOps, status.LagOps);
+            TimeSpan pace = _manifest.Manifest.VerifyInterval;
+            if (scope == SyncScope.All && pace > TimeSpan.Zero && DateTimeOffset.UtcNow - _lastVerifyAt >= pace)
+            {
+                // After a full burst nothing is in flight, so whatever still differs is real divergence.
+                _lastVerifyAt = DateTimeOffset.UtcNow;
+                await VerifyAsync(deadline.Token).ConfigureAwait(false);
+            }
+
             return true;
+        }
+        catch (FleetException ex)
+        {
+            Interlocked.Increment(ref _verifyFailures);
+            _logger.LogWarning("fleet: {Error}; retried at the next burst", ex.Message);
+            return synced; // a verify failure after the sync does not undo the burst
         }
         catch (Exception ex) when (ex is OperationCanceledException or MqttException or EdgeException or TimeoutException)
         {
@@ -227,6 +289,57 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             _logger.LogWarning("sync burst ({Scope}) did not complete: {Error}; retried at the next check", scope, ex.Message);
             return false;
         }
+    }
+
+    // The leader's manifest is retained on the broker: a short connection reads it, so a change takes effect at the next burst.
+    private async Task ReadManifestAsync(CancellationToken cancellationToken)
+    {
+        await using var client = new MqttClient(BrokerConnection.ToMqttOptions(_config.Brokers.Upstream!, $"ce-node-manifest-{_config.Fleet}-{_config.Node}", persistentSession: false));
+        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        long before = _manifest.Manifest.Revision;
+        if (await ManifestChannel.ReadRetainedAsync(client, _config.Fleet, _manifest, TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false)
+            && _manifest.Manifest.Revision != before)
+        {
+            _logger.LogInformation("replication manifest revision {Revision} in force ({Count} collection rules, verify every {Pace})", _manifest.Manifest.Revision, _manifest.Manifest.Collections.Count, _manifest.Manifest.VerifyInterval);
+            _store.ReclassifyPriorities(); // the rules may name other priority collections
+        }
+
+        await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Anti-entropy at the leader's pace: every collection of the manifest that node and leader both hold in full (both, down) is compared by Merkle digest and what differs is repaired
+    // with ordinary local writes (the newer version by HLC), which the next burst uploads.
+    private async Task VerifyAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan timeout = TimeSpan.FromSeconds(_config.Verify.ReplyTimeoutSeconds);
+        await using var client = new MqttClient(BrokerConnection.ToMqttOptions(_config.Brokers.Upstream!, $"ce-node-verify-{_config.Fleet}-{_config.Node}", persistentSession: false));
+        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        foreach (CollectionRule rule in _manifest.Manifest.Collections)
+        {
+            if (rule.Direction is not (ReplicationDirection.Both or ReplicationDirection.Down))
+            {
+                continue; // local-only never leaves; up-only: the leader holds every node's documents, not a copy of this node's
+            }
+
+            AntiEntropyReport report = await MqttAntiEntropyClient.VerifyAsync(client, _config.Fleet, _config.Node!, rule.Name,
+                MerkleDigest.Build(new EdgeCollectionSource(_database, rule.Name, rule.LocalOnlyFields)), timeout, cancellationToken).ConfigureAwait(false);
+            if (report.Result.InAgreement)
+            {
+                continue;
+            }
+
+            IReadOnlyList<RepairedKey> repaired = await AntiEntropyRepair.RepairAsync(_database, rule.Name, report.Result,
+                (keys, token) => MqttAntiEntropyClient.FetchDocumentsAsync(client, _config.Fleet, _config.Node!, rule.Name, keys, timeout, token),
+                rule.LocalOnlyFields, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _verifyDiffering, report.Result.DifferingKeys.Count);
+            Interlocked.Add(ref _verifyRepaired, repaired.Count(r => r.Action != RepairAction.NothingToDo));
+            // Divergence is reported, never hidden: every key, what it was and what was done.
+            _logger.LogWarning("verify: collection {Collection}: {Count} documents differed from the leader; repaired: {Keys}", rule.Name, report.Result.DifferingKeys.Count,
+                string.Join(", ", repaired.Select(r => $"{r.Key} ({r.Difference}: {r.Action})")));
+        }
+
+        await client.DisconnectAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _verifyRounds);
     }
 
     /// <inheritdoc />
@@ -270,6 +383,10 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             writer.Sample("ce_sync_decision", current?.Action == action ? 1 : 0, ("action", action.ToString()), ("rule", current?.Action == action ? current.Rule.ToString() : ""));
         }
 
+        writer.Family("ce_verify_rounds_total", "counter", "Anti-entropy rounds run at the leader's pace").Sample("ce_verify_rounds_total", VerifyRounds);
+        writer.Family("ce_verify_differing_total", "counter", "Documents found different from the leader").Sample("ce_verify_differing_total", VerifyDiffering);
+        writer.Family("ce_verify_repaired_total", "counter", "Documents repaired by anti-entropy").Sample("ce_verify_repaired_total", VerifyRepaired);
+        writer.Family("ce_verify_failures_total", "counter", "Manifest reads or verify rounds that failed").Sample("ce_verify_failures_total", Interlocked.Read(ref _verifyFailures));
         writer.Family("ce_sync_decision_changes_total", "counter", "Times the policy changed its decision").Sample("ce_sync_decision_changes_total", Policy.Log.ChangeCount);
     }
 

@@ -136,6 +136,49 @@ internal static class DocumentCodec
         return new DocumentOperation(kind, collection, key, fields);
     }
 
+    /// <summary>Encodes a decoded operation again, field for field (values are written as they are: JSON, or CRDT deltas).</summary>
+    public static void Encode(ArrayBufferWriter<byte> output, DocumentOperation operation)
+    {
+        int start = output.WrittenCount;
+        WriteHeader(output, operation.Kind, operation.Collection, operation.Key);
+        WriteVarInt(output, (ulong)operation.Fields.Count);
+        foreach (DocumentField field in operation.Fields)
+        {
+            WriteName(output, field.Name, "field name", DocumentLimits.FieldNameBytesMax);
+            WriteBytes(output, field.Utf8JsonValue.Span);
+        }
+
+        if (output.WrittenCount - start > DocumentLimits.EncodedBytesMax)
+        {
+            throw new EdgeException(EdgeErrorCode.DocumentTooLarge, $"Document '{operation.Key}' in collection '{operation.Collection}' encodes to {output.WrittenCount - start} bytes; the limit is {DocumentLimits.EncodedBytesMax}.");
+        }
+    }
+
+    /// <summary>Reads only the collection name of an encoded body (format version, kind, collection); false when that prefix does not decode.</summary>
+    public static bool TryReadCollection(ReadOnlySpan<byte> body, out string collection)
+    {
+        collection = string.Empty;
+        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        {
+            return false;
+        }
+
+        if (!VarInt.TryRead(body[2..], out ulong length, out int read) || length == 0 || length > DocumentLimits.CollectionNameBytesMax || (ulong)(body.Length - 2 - read) < length)
+        {
+            return false;
+        }
+
+        try
+        {
+            collection = StrictUtf8.GetString(body.Slice(2 + read, (int)length));
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Checks a collection name or key before it is written.</summary>
     public static void ValidateName(string value, string what, int bytesMax)
     {

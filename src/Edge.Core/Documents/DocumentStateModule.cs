@@ -220,6 +220,9 @@ internal sealed class DocumentStateModule : IStateModule
         return state is { Exists: true } ? new EdgeDocument(collection, key, state.ToJsonUtf8(), state.LastChange) : null;
     }
 
+    /// <summary>The HLC of the last op folded into the document, deletes included; zero when no op ever touched it (or its state was lost).</summary>
+    public Clocks.HlcTimestamp GetLastChange(string collection, string key) => GetState(collection, key)?.LastChange ?? Clocks.HlcTimestamp.Zero;
+
     /// <summary>Conflicts counted per collection over the database's life (checkpointed totals plus ops applied since).</summary>
     public IReadOnlyDictionary<string, CollectionConflictStats> GetConflictStats()
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using CortexEdge.Core;
 using CortexEdge.Core.State;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Protocol;
 
 namespace CortexEdge.Sync.Sync;
@@ -89,10 +90,25 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
         return state.Durable;
     }
 
+    /// <summary>
+    /// The replication manifest (leader side): an uploaded op of a collection nodes may not write
+    /// (direction down or local-only) is refused with <see cref="SyncProtocolErrorCode.CollectionNotWritable"/>
+    /// before anything of it is applied, and ops served to nodes leave collections that do not
+    /// travel down as withheld placeholders and without local-only fields. Null: no checks, no
+    /// filtering. <see cref="ManifestFilter.Update"/> takes effect on the next op.
+    /// </summary>
+    public ManifestFilter? Manifest { get; set; }
+
     /// <inheritdoc />
     public long Apply(in SyncOp op)
     {
         (WalRecordKind kind, OperationHeader header, ReadOnlyMemory<byte> body) = DatabaseOpPayload.Split(op);
+        if (Manifest is { } manifest && DatabaseOpManifest.TryGetCollection(op, out string collection) && !manifest.MayNodeWrite(collection))
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.CollectionNotWritable,
+                $"op {op.Origin:X16}#{op.Seq} writes collection '{collection}', which nodes may not write (direction {manifest.Manifest.GetRule(collection).Direction}); nothing of it was applied");
+        }
+
         ValueTask<RemoteApplyStatus> apply;
         try
         {
@@ -164,6 +180,7 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
 
                     if (DatabaseOpPayload.TryCreate(record.Lsn, record.Kind, record.Payload, out SyncOp op))
                     {
+                        DatabaseOpManifest.TryPrepare(op, Manifest, out op); // the leader understands every schema: never held back
                         destination.Add(op);
                         bytes += size;
                         count++;

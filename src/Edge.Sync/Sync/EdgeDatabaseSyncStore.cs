@@ -2,6 +2,7 @@ using System.Globalization;
 using CortexEdge.Core;
 using CortexEdge.Core.State;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Protocol;
 
 namespace CortexEdge.Sync.Sync;
@@ -86,6 +87,15 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
     /// <inheritdoc />
     public ulong ReplicaId => _db.ReplicaId;
+
+    /// <summary>
+    /// The replication manifest (node side) applied to own ops as they are read for upload: ops of
+    /// collections that do not travel up leave as withheld placeholders (their sequence, no
+    /// content), local-only fields are stripped, and a collection held back for its schema version
+    /// stops the upload there. Null: every op leaves as written. <see cref="ManifestFilter.Update"/>
+    /// takes effect on the next read, so a collection switched to local-only stops leaving at once.
+    /// </summary>
+    public ManifestFilter? Manifest { get; set; }
 
     /// <inheritdoc />
     public string? BoundNodeName => _nodeName;
@@ -185,15 +195,20 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 break;
             }
 
-            int size = 1 + record.Payload.Length - OperationHeader.EncodedBytes;
+            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
+            if (!DatabaseOpManifest.TryPrepare(op, Manifest, out SyncOp wire))
+            {
+                break; // held back for its schema version: nothing from here on leaves yet
+            }
+
+            int size = wire.Payload.Length;
             if (count > 0 && bytes + size > maxPayloadBytes)
             {
                 break;
             }
 
-            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
             bool priority = _own[(int)(seq - _own[0].Seq)].Priority;
-            destination.Add(op with { Lsn = 0, Flags = priority ? op.Flags | SyncOpFlags.Priority : op.Flags });
+            destination.Add(priority ? wire with { Flags = wire.Flags | SyncOpFlags.Priority } : wire);
             bytes += size;
             count++;
         }
@@ -229,6 +244,34 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
         SyncBacklogClass ToClass((long Ops, long Bytes, ulong OldestHlc, long Highest) b) =>
             new(b.Ops, b.Bytes, b.Ops == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, nowMs - (long)(b.OldestHlc >> 16))), b.Highest);
+    }
+
+    /// <summary>
+    /// Forgets which names are priority and classifies the unsent own ops again, reading their
+    /// names from the WAL: call it when the rules behind <c>isPriority</c> change (a new manifest).
+    /// </summary>
+    public void ReclassifyPriorities()
+    {
+        _priorityByName.Clear();
+        Refresh();
+        if (_isPriority is null || _own.Count == 0)
+        {
+            return;
+        }
+
+        int index = 0;
+        using WalReader reader = _db.Wal.OpenReader(_own[0].Lsn);
+        while (index < _own.Count && reader.TryRead(out WalRecord record))
+        {
+            if (record.Lsn != _own[index].Lsn)
+            {
+                continue; // another origin's op, or a checkpoint
+            }
+
+            bool priority = OperationTargets.Any(record.Kind, record.Payload[OperationHeader.EncodedBytes..], _matchPriority);
+            _own[index] = _own[index] with { Priority = priority };
+            index++;
+        }
     }
 
     /// <inheritdoc />

@@ -83,6 +83,65 @@ public sealed class AgentHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LeaderManifestAndVerifyPace_EnforcedOnTheEdge_DivergenceInStoppedEdgeRepairedByThePeriodicVerify()
+    {
+        AgentConfig leaderConfig = Config("leader", null, "fleet-leader");
+        leaderConfig.Manifest["notes"] = new CollectionConfig { Direction = "local-only" };
+        leaderConfig.Manifest["assets"] = new CollectionConfig { Direction = "both", LocalOnlyFields = ["operatorNotes"] };
+        leaderConfig.Verify.IntervalSeconds = 1;
+        await using var leader = new AgentHost(leaderConfig, NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        var power = new FakeBatterySource { Current = FakeBatterySource.Charging(80) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Ethernet) };
+        AgentConfig edgeConfig = Config("edge", "gw-1", "fleet-edge");
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 1;
+        // Writes go straight to the database (no NotifyWrite) and ordinary data may wait an hour:
+        // a full burst (pull, upload, then the verify at the leader's pace) every second instead.
+        edgeConfig.SyncPolicy.PullIntervalSeconds = 1;
+        var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = power, Network = network };
+        await edge.StartAsync(CancellationToken.None);
+        await edge.Database.PutAsync("notes", "n1", """{"text":"stays on site"}""");
+        for (int i = 0; i < 20; i++)
+        {
+            await edge.Database.PutAsync("assets", $"a{i}", $$"""{"rpm":{{i}},"operatorNotes":"private {{i}}"}""");
+        }
+
+        await WaitUntilAsync(() => leader.Database.Scan("assets").Count() == 20 && edge.Sync!.VerifyRounds > 0, "the leader got the assets and the edge verified");
+        Assert.Null(leader.Database.Get("notes", "n1"));
+        Assert.DoesNotContain("operatorNotes", leader.Database.Get("assets", "a3")!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(0, edge.Sync!.VerifyDiffering); // local-only fields are not divergence
+        await edge.DisposeAsync(); // stops: flush, checkpoint
+
+        // Behind the engine's back, while the edge is stopped: a row removed from its state store.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(edgeConfig.DataDirectory, "state.db")};Pooling=False"))
+        {
+            connection.Open();
+            using Microsoft.Data.Sqlite.SqliteCommand remove = connection.CreateCommand();
+            remove.CommandText = "DELETE FROM ce_documents WHERE collection = 'assets' AND key = 'a5';";
+            Assert.Equal(1, remove.ExecuteNonQuery());
+        }
+
+        await using var restarted = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = power, Network = network };
+        await restarted.StartAsync(CancellationToken.None);
+        Assert.Null(restarted.Database.Get("assets", "a5"));
+        await WaitUntilAsync(() => restarted.Database.Get("assets", "a5") is not null, "the periodic verify repaired a5");
+        Assert.Equal(1, restarted.Sync!.VerifyDiffering);
+        Assert.Equal(1, restarted.Sync.VerifyRepaired);
+        Assert.Contains("\"rpm\":5", restarted.Database.Get("assets", "a5")!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), "timed out waiting: " + what);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task EdgeRole_DefersOnCriticalBattery_ThenSyncsEverythingWhenPowerReturns_NothingLost()
     {
         await using var leader = new AgentHost(Config("leader", null, "sync-leader"), NullLoggerFactory.Instance);

@@ -54,6 +54,25 @@ public sealed class EdgeDatabasePrioritySyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReclassifyPriorities_AppliesChangedRulesToOpsAlreadyPending()
+    {
+        using EdgeDatabase db = Open("reclassify");
+        var priorityNames = new HashSet<string>(StringComparer.Ordinal);
+        var store = new EdgeDatabaseSyncStore(db, priorityNames.Contains);
+        await db.PutAsync("readings", "r1", """{"v":1}""");
+        await db.PutAsync("alarms", "a1", """{"level":3}""");
+        await db.AppendAsync("alarm.door", 2_000, 1);
+        Assert.Equal(0, store.GetBacklog(0, DateTimeOffset.UtcNow).Priority.Ops);
+
+        // A manifest arrives naming alarms priority: the pending ops count again, not only new ones.
+        priorityNames.Add("alarms");
+        store.ReclassifyPriorities();
+        SyncBacklog backlog = store.GetBacklog(0, DateTimeOffset.UtcNow);
+        Assert.Equal((1L, 2L), (backlog.Priority.Ops, backlog.Priority.HighestSeq));
+        Assert.Equal(2, backlog.Normal.Ops);
+    }
+
+    [Fact]
     public async Task PriorityOnly_SendsPriorityAndTheOpsBeforeThem_ThenAllSendsTheRest_NothingLost()
     {
         using EdgeDatabase leaderDb = Open("leader");
