@@ -76,6 +76,15 @@ internal static class DocumentCodec
         }
     }
 
+    /// <summary>Encodes a <see cref="DocumentOperationKind.MergeState"/> op carrying <paramref name="encodedState"/> (a <see cref="DocumentState"/> encoding).</summary>
+    public static void EncodeMergeState(ArrayBufferWriter<byte> output, string collection, string key, ReadOnlySpan<byte> encodedState)
+    {
+        WriteHeader(output, DocumentOperationKind.MergeState, collection, key);
+        WriteVarInt(output, 1);
+        WriteName(output, string.Empty, "field name", DocumentLimits.FieldNameBytesMax);
+        WriteBytes(output, encodedState);
+    }
+
     /// <summary>Encodes a delete.</summary>
     public static void EncodeDelete(ArrayBufferWriter<byte> output, string collection, string key)
     {
@@ -96,7 +105,7 @@ internal static class DocumentCodec
         }
 
         byte kindByte = reader.ReadByte();
-        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
@@ -108,6 +117,11 @@ internal static class DocumentCodec
         if (kind == DocumentOperationKind.Delete && count != 0)
         {
             throw reader.Error($"a delete carries {count} fields");
+        }
+
+        if (kind == DocumentOperationKind.MergeState && count != 1)
+        {
+            throw reader.Error($"a state merge carries {count} fields, not 1");
         }
 
         var fields = new DocumentField[count];
@@ -123,6 +137,11 @@ internal static class DocumentCodec
             if (kind is DocumentOperationKind.Crdt or DocumentOperationKind.CrdtDelete)
             {
                 reader.CheckCrdtField(value, name);
+            }
+            else if (kind == DocumentOperationKind.MergeState)
+            {
+                // Throws DocumentMalformed naming the location when the state does not decode.
+                _ = DocumentState.Decode(value, location);
             }
             else if (!value.IsEmpty)
             {

@@ -462,6 +462,109 @@ internal sealed class DocumentStateModule : IStateModule
         return true;
     }
 
+    /// <summary>Exports every checkpointed document (tombstones included) as a <see cref="DocumentOperationKind.MergeState"/> op; call with the overlay empty.</summary>
+    public void ExportState(SqliteConnection connection, SqliteTransaction transaction, StateTransferSink sink)
+    {
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = "SELECT collection, key, state FROM ce_documents ORDER BY collection, key;";
+        using SqliteDataReader rows = select.ExecuteReader();
+        var buffer = new ArrayBufferWriter<byte>(256);
+        while (rows.Read())
+        {
+            buffer.ResetWrittenCount();
+            DocumentCodec.EncodeMergeState(buffer, rows.GetString(0), rows.GetString(1), (byte[])rows.GetValue(2));
+            sink(WalRecordKind.Document, HlcTimestamp.Zero, buffer.WrittenSpan);
+        }
+    }
+
+    /// <summary>Collection and key of every document that may be visible (checkpointed rows with JSON, plus the overlay).</summary>
+    public List<(string Collection, string Key)> ListVisibleKeys()
+    {
+        var keys = new HashSet<(string, string)>();
+        lock (_overlayLock)
+        {
+            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
+            {
+                foreach (string key in collection.Value.Keys)
+                {
+                    keys.Add((collection.Key, key));
+                }
+            }
+        }
+
+        using (StateReadConnection reader = _rentReader())
+        {
+            using SqliteCommand select = reader.Connection.CreateCommand();
+            select.CommandText = "SELECT collection, key FROM ce_documents WHERE json IS NOT NULL;";
+            using SqliteDataReader rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                keys.Add((rows.GetString(0), rows.GetString(1)));
+            }
+        }
+
+        return [.. keys];
+    }
+
+    /// <summary>
+    /// Deletes checkpointed tombstone rows (json NULL) whose last checkpoint is at or below
+    /// <paramref name="throughLsn"/> and that have no overlay entry, on a connection of its own
+    /// (SQLite serializes it with the checkpointer's transactions).
+    /// </summary>
+    public int PurgeTombstones(string stateFile, long throughLsn)
+    {
+        HashSet<(string, string)> pending = [];
+        lock (_overlayLock)
+        {
+            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
+            {
+                foreach (string key in collection.Value.Keys)
+                {
+                    pending.Add((collection.Key, key));
+                }
+            }
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        var victims = new List<(string Collection, string Key)>();
+        using (SqliteCommand select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT collection, key FROM ce_documents WHERE json IS NULL AND lsn <= $lsn;";
+            select.Parameters.AddWithValue("$lsn", throughLsn);
+            using SqliteDataReader rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                var id = (rows.GetString(0), rows.GetString(1));
+                if (!pending.Contains(id))
+                {
+                    victims.Add(id);
+                }
+            }
+        }
+
+        using (SqliteCommand delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM ce_documents WHERE collection = $collection AND key = $key AND json IS NULL;";
+            SqliteParameter collectionParameter = delete.Parameters.Add("$collection", SqliteType.Text);
+            SqliteParameter keyParameter = delete.Parameters.Add("$key", SqliteType.Text);
+            foreach ((string collection, string key) in victims)
+            {
+                collectionParameter.Value = collection;
+                keyParameter.Value = key;
+                delete.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        return victims.Count;
+    }
+
     private static DocumentState? ReadState(SqliteCommand select, string collection, string key)
     {
         using SqliteDataReader row = select.ExecuteReader();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CortexEdge.Core;
+using CortexEdge.Core.Clocks;
 using CortexEdge.Core.State;
 using CortexEdge.Core.Wal;
 using CortexEdge.Sync.Protocol;
@@ -23,8 +24,14 @@ namespace CortexEdge.Sync.Sync;
 /// <para>Download: ops of other origins are applied and the WAL is flushed before the download
 /// cursor is persisted, so the cursor never runs ahead of the ops (a crash in between re-downloads
 /// ops that are then skipped as duplicates).</para>
-/// <para>Snapshots are not supported (the leader store never prunes its log and bootstraps new
-/// nodes from it): the snapshot members throw <see cref="SyncProtocolErrorCode.StoreFailure"/>.</para>
+/// <para>Snapshots: chunks are appended to a staging file in the database directory
+/// (<c>sync-snapshot.part</c>) and the transfer (id, LSN, chunks and bytes received) is kept in
+/// metadata after each chunk is flushed, so an interrupted transfer resumes from the next chunk
+/// (bytes past the recorded length, from a crash mid-append, are cut). Import applies the
+/// leader's state as idempotent ops (<see cref="EdgeDatabase.ApplyStateRecord"/>), hides documents
+/// the snapshot lacks (deleted and purged upstream) unless an own op not in the snapshot touches
+/// them, raises the version vector to the snapshot's, and then moves the download cursor; a crash
+/// mid-import re-runs it from the staging file when the store is next opened.</para>
 /// <para>Not thread-safe: one session at a time. The database may be written concurrently.</para>
 /// </remarks>
 public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
@@ -35,6 +42,8 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private const string NodeNameKey = "sync.node_name";
     private const string UploadSeqKey = "sync.upload_seq";
     private const string DownloadLsnKey = "sync.download_lsn";
+    private const string SnapshotKey = "sync.snapshot";
+    private const string SnapshotFileName = "sync-snapshot.part";
 
     private readonly EdgeDatabase _db;
     private readonly List<OwnOp> _own = []; // own ops after the upload cursor, in sequence (= LSN) order
@@ -43,6 +52,9 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private long _uploadCursor;
     private long _downloadCursor;
     private string? _nodeName;
+    private SnapshotTransfer? _pending;
+    private long _pendingBytes;
+    private bool _pendingImporting;
 
     /// <summary>Opens the sync state of <paramref name="database"/> (which stays owned by the caller).</summary>
     /// <exception cref="SyncProtocolException"><see cref="SyncProtocolErrorCode.StoreFailure"/>: own ops that were never acknowledged are no longer in the WAL.</exception>
@@ -53,6 +65,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         _nodeName = database.GetMetadata(NodeNameKey);
         _uploadCursor = ReadLong(UploadSeqKey);
         _downloadCursor = ReadLong(DownloadLsnKey);
+        LoadPendingSnapshot();
         long holdLsn = ReadLong(EdgeDatabase.RetentionHoldPrefix + UploadHoldName);
         if (holdLsn == 0)
         {
@@ -69,6 +82,12 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure,
                 $"own ops {expectedFirst}..{lastOwn} of database {database.Directory} were never acknowledged by the leader but the WAL no longer holds op {expectedFirst} " +
                 $"(WAL starts at LSN {database.Wal.FirstLsn}); they cannot be uploaded");
+        }
+
+        if (_pendingImporting && _pending is not null)
+        {
+            // A crash interrupted an import: it is idempotent, so run it again from the staged snapshot.
+            ImportSnapshot(ReadPendingSnapshot(), _pending.SnapshotLsn);
         }
     }
 
@@ -114,7 +133,10 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     public long DownloadCursor => _downloadCursor;
 
     /// <inheritdoc />
-    public SnapshotTransfer? PendingSnapshot => null;
+    public SnapshotTransfer? PendingSnapshot => _pending;
+
+    /// <summary>Documents hidden by snapshot imports since this store was opened (deleted and purged at the leader).</summary>
+    public long DocumentsHiddenBySnapshots { get; private set; }
 
     /// <inheritdoc />
     public void BindNodeName(string nodeName)
@@ -154,6 +176,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
         int count = 0;
         long bytes = 0;
+        long expected = first;
         using WalReader reader = _db.Wal.OpenReader(_own[(int)(first - _own[0].Seq)].Lsn);
         while (count < maxCount && reader.TryRead(out WalRecord record))
         {
@@ -163,9 +186,9 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             }
 
             long seq = checked((long)header.OriginSequence);
-            if (seq < first)
+            if (seq != expected && seq <= last)
             {
-                continue;
+                continue; // not the next own op: a snapshot record carrying our origin as its HLC replica
             }
 
             if (seq > last)
@@ -183,6 +206,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             destination.Add(op with { Lsn = 0 });
             bytes += size;
             count++;
+            expected++;
         }
 
         return count;
@@ -314,25 +338,262 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     }
 
     /// <inheritdoc />
-    public void BeginSnapshot(SnapshotTransfer transfer) => throw SnapshotsUnsupported();
+    public void BeginSnapshot(SnapshotTransfer transfer)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        File.Delete(SnapshotPath);
+        _pending = transfer with { NextChunk = 0 };
+        _pendingBytes = 0;
+        _pendingImporting = false;
+        SavePendingSnapshot();
+    }
 
     /// <inheritdoc />
-    public void AppendSnapshotChunk(int index, ReadOnlySpan<byte> data) => throw SnapshotsUnsupported();
+    public void AppendSnapshotChunk(int index, ReadOnlySpan<byte> data)
+    {
+        if (_pending is null || index != _pending.NextChunk)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"snapshot chunk {index} does not follow the pending transfer (next {_pending?.NextChunk})");
+        }
+
+        using (var file = new FileStream(SnapshotPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None))
+        {
+            // Bytes past the recorded length are a chunk a crash interrupted before its metadata: cut them.
+            file.SetLength(_pendingBytes);
+            file.Position = _pendingBytes;
+            file.Write(data);
+            file.Flush(flushToDisk: true);
+        }
+
+        _pendingBytes += data.Length;
+        _pending = _pending with { NextChunk = index + 1 };
+        SavePendingSnapshot();
+    }
 
     /// <inheritdoc />
-    public byte[] ReadPendingSnapshot() => throw SnapshotsUnsupported();
+    public byte[] ReadPendingSnapshot()
+    {
+        if (_pending is null || !File.Exists(SnapshotPath))
+        {
+            return [];
+        }
+
+        using var file = new FileStream(SnapshotPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var data = new byte[Math.Min(file.Length, _pendingBytes)];
+        file.ReadExactly(data);
+        return data;
+    }
 
     /// <inheritdoc />
     public void DiscardSnapshot()
     {
-        // Nothing is ever pending.
+        File.Delete(SnapshotPath);
+        _pending = null;
+        _pendingBytes = 0;
+        _pendingImporting = false;
+        _db.SetMetadata(SnapshotKey, string.Empty);
     }
 
     /// <inheritdoc />
-    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn) => throw SnapshotsUnsupported();
+    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn)
+    {
+        byte[] data = snapshot.ToArray();
+        (ulong leader, ulong clock, VersionVector versions, long recordCount) = DatabaseSnapshotCodec.ReadHeader(data, out int offset);
+        if (_pending is not null && !_pendingImporting)
+        {
+            // From here a crash re-runs the import from the staged file when the store is opened again.
+            _pendingImporting = true;
+            SavePendingSnapshot();
+        }
 
-    internal static SyncProtocolException SnapshotsUnsupported() => new(SyncProtocolErrorCode.StoreFailure,
-        "snapshot transfer is not supported by EdgeDatabase stores yet: the leader keeps its whole log and bootstraps nodes from it");
+        try
+        {
+            ApplySnapshot(data, offset, leader, clock, versions, recordCount);
+            _db.FlushAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"importing the snapshot at leader LSN {snapshotLsn} into {_db.Directory} failed: {ex.Message}", ex);
+        }
+
+        File.Delete(SnapshotPath);
+        _db.SetMetadata(
+        [
+            new KeyValuePair<string, string>(DownloadLsnKey, snapshotLsn.ToString(CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, string>(SnapshotKey, string.Empty),
+        ]);
+        _downloadCursor = snapshotLsn;
+        _pending = null;
+        _pendingBytes = 0;
+        _pendingImporting = false;
+    }
+
+    private string SnapshotPath => Path.Combine(_db.Directory, SnapshotFileName);
+
+    private void ApplySnapshot(byte[] data, int offset, ulong leader, ulong clock, VersionVector versions, long recordCount)
+    {
+        ulong own = ReplicaId;
+        // Every synthetic record needs a sequence the snapshot's vector already holds for its origin,
+        // so applying it never claims an op this database lacks. Plain records use one carrier origin.
+        ulong carrier = leader;
+        foreach (KeyValuePair<ulong, ulong> entry in versions.Entries)
+        {
+            if (entry.Key != own && entry.Value > 0 && (versions[carrier] == 0 || carrier == own))
+            {
+                carrier = entry.Key;
+            }
+        }
+
+        if (versions[carrier] == 0)
+        {
+            carrier = own; // only our own ops reached the leader
+        }
+
+        OperationHeader HeaderFor(ulong origin, ulong time)
+        {
+            ulong seq = versions[origin];
+            return seq > 0 ? new OperationHeader(seq, new HlcTimestamp(time, origin)) : new OperationHeader(Math.Max(1, versions[carrier]), new HlcTimestamp(time, carrier));
+        }
+
+        HashSet<(string, string)>? snapshotKeys = null;
+        (WalRecordKind Kind, ReadOnlyMemory<byte> Body)? firstDocument = null;
+        var memory = new ReadOnlyMemory<byte>(data);
+        for (long i = 0; i < recordCount; i++)
+        {
+            (WalRecordKind kind, HlcTimestamp timestamp, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(memory, ref offset);
+            OperationHeader header = timestamp == HlcTimestamp.Zero ? HeaderFor(carrier, clock) : HeaderFor(timestamp.ReplicaId, timestamp.Time);
+            _db.ApplyStateRecord(kind, header, body.Span);
+            if (kind == WalRecordKind.Document)
+            {
+                firstDocument ??= (kind, body);
+            }
+        }
+
+        // Documents here that the snapshot lacks were deleted and purged upstream: hide them, unless
+        // one of our own ops the snapshot does not hold touches them (that op is still to be uploaded).
+        // When the log no longer holds every such op, hide nothing: keeping a purged document is
+        // safer than hiding a write of ours the leader has.
+        HashSet<(string, string)>? ownKeys = OwnDocumentKeysAfter(checked((long)versions[own]));
+        if (ownKeys is not null)
+        {
+            DocumentsHiddenBySnapshots += _db.HideDocumentsNotIn((collection, key) =>
+            {
+                snapshotKeys ??= SnapshotDocumentKeys(memory, recordCount);
+                return snapshotKeys.Contains((collection, key)) || ownKeys.Contains((collection, key));
+            }, HeaderFor(carrier, clock));
+        }
+
+        // Raise the version vector to the snapshot's: one idempotent record per origin carrying its sequence.
+        foreach (KeyValuePair<ulong, ulong> entry in versions.Entries)
+        {
+            if (entry.Key == own || entry.Value == 0 || _db.GetVersionVector()[entry.Key] >= entry.Value)
+            {
+                continue;
+            }
+
+            var header = new OperationHeader(entry.Value, new HlcTimestamp(clock, entry.Key));
+            if (firstDocument is { } document)
+            {
+                _db.ApplyStateRecord(document.Kind, header, document.Body.Span);
+            }
+            else
+            {
+                _db.ApplyStateRecord(WalRecordKind.Document, header, VersionCarrierBody);
+            }
+        }
+    }
+
+    private static HashSet<(string, string)> SnapshotDocumentKeys(ReadOnlyMemory<byte> data, long recordCount)
+    {
+        var keys = new HashSet<(string, string)>();
+        (_, _, _, _) = DatabaseSnapshotCodec.ReadHeader(data.Span, out int offset);
+        for (long i = 0; i < recordCount; i++)
+        {
+            (WalRecordKind kind, _, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(data, ref offset);
+            if (EdgeDatabase.TryGetDocumentKey(kind, body.Span, out string collection, out string key))
+            {
+                keys.Add((collection, key));
+            }
+        }
+
+        return keys;
+    }
+
+    // Keys of documents our own ops after `seq` touch, read from the WAL (acknowledged ones too: the
+    // snapshot may predate them). Null when the log no longer holds all of them.
+    private HashSet<(string, string)>? OwnDocumentKeysAfter(long seq)
+    {
+        var keys = new HashSet<(string, string)>();
+        long last = checked((long)_db.GetVersionVector()[ReplicaId]);
+        if (last <= seq)
+        {
+            return keys;
+        }
+
+        long expected = seq + 1;
+        using WalReader reader = _db.Wal.OpenReader(_db.Wal.FirstLsn);
+        while (reader.TryRead(out WalRecord record))
+        {
+            if (!DatabaseOpPayload.IsOp(record.Kind) || !OperationHeader.TryRead(record.Payload, out OperationHeader header)
+                || header.OriginReplicaId != ReplicaId || (long)header.OriginSequence != expected)
+            {
+                continue;
+            }
+
+            expected++;
+            if (EdgeDatabase.TryGetDocumentKey(record.Kind, record.Payload[OperationHeader.EncodedBytes..], out string collection, out string key))
+            {
+                keys.Add((collection, key));
+            }
+        }
+
+        return expected > last ? keys : null;
+    }
+
+    // An empty document state merged into a reserved, never-visible key: carries a version-vector
+    // sequence when a snapshot holds no document to carry it.
+    private static byte[] VersionCarrierBody { get; } = EdgeDatabase.EncodeEmptyStateMerge("_ce_sync", "versions");
+
+    private void LoadPendingSnapshot()
+    {
+        string? text = _db.GetMetadata(SnapshotKey);
+        if (string.IsNullOrEmpty(text))
+        {
+            return;
+        }
+
+        string[] parts = text.Split(':');
+        if (parts.Length != 8
+            || !ulong.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong id)
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long lsn)
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int total)
+            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long totalBytes)
+            || !uint.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out uint checksum)
+            || !int.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out int next)
+            || !long.TryParse(parts[6], NumberStyles.None, CultureInfo.InvariantCulture, out long bytes))
+        {
+            // Unreadable: start the transfer over rather than guess.
+            DiscardSnapshot();
+            return;
+        }
+
+        if (!File.Exists(SnapshotPath) || new FileInfo(SnapshotPath).Length < bytes)
+        {
+            DiscardSnapshot();
+            return;
+        }
+
+        _pending = new SnapshotTransfer(id, lsn, total, totalBytes, checksum, next);
+        _pendingBytes = bytes;
+        _pendingImporting = parts[7] == "1";
+    }
+
+    private void SavePendingSnapshot()
+    {
+        SnapshotTransfer p = _pending!;
+        _db.SetMetadata(SnapshotKey, string.Create(CultureInfo.InvariantCulture,
+            $"{p.SnapshotId:X16}:{p.SnapshotLsn}:{p.Total}:{p.TotalBytes}:{p.Checksum}:{p.NextChunk}:{_pendingBytes}:{(_pendingImporting ? 1 : 0)}"));
+    }
 
     // Indexes own ops appended since the last scan (local writes arrive at any time).
     private void Refresh()
@@ -350,8 +611,9 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             if (DatabaseOpPayload.IsOp(record.Kind)
                 && OperationHeader.TryRead(record.Payload, out OperationHeader header)
                 && header.OriginReplicaId == ReplicaId
-                && (long)header.OriginSequence > _uploadCursor)
+                && (long)header.OriginSequence == (_own.Count == 0 ? _uploadCursor : _own[^1].Seq) + 1)
             {
+                // Only the next own op counts: snapshot records may carry this origin (a vector's HLC) with an older sequence.
                 _own.Add(new OwnOp((long)header.OriginSequence, record.Lsn, header.Timestamp.Time, 1 + record.Payload.Length - OperationHeader.EncodedBytes));
             }
 
