@@ -155,6 +155,34 @@ internal static class DocumentCodec
         return new DocumentOperation(kind, collection, key, fields);
     }
 
+    /// <summary>
+    /// Reads a <see cref="DocumentOperationKind.MergeState"/> body without decoding the state (the
+    /// caller decodes it once): its collection, key and the state's encoding.
+    /// </summary>
+    /// <exception cref="EdgeCorruptionException">DocumentMalformed: not a well-formed state merge.</exception>
+    public static ReadOnlySpan<byte> ReadMergeState(ReadOnlySpan<byte> body, string location, out string collection, out string key)
+    {
+        var reader = new SpanReader(body, location);
+        byte version = reader.ReadByte();
+        byte kind = reader.ReadByte();
+        if (version != FormatVersion || kind != (byte)DocumentOperationKind.MergeState)
+        {
+            throw reader.Error($"expected a state merge (format {FormatVersion}, kind {(byte)DocumentOperationKind.MergeState}); got format {version}, kind {kind}");
+        }
+
+        collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
+        key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
+        if (reader.ReadCount(DocumentLimits.FieldCountMax, "field count") != 1)
+        {
+            throw reader.Error("a state merge carries exactly one field");
+        }
+
+        reader.ReadString(DocumentLimits.FieldNameBytesMax, "field name", allowEmpty: true);
+        ReadOnlySpan<byte> state = reader.ReadBytes(DocumentLimits.EncodedBytesMax, "field value");
+        reader.CheckEnd();
+        return state;
+    }
+
     /// <summary>Checks a collection name or key before it is written.</summary>
     public static void ValidateName(string value, string what, int bytesMax)
     {

@@ -478,6 +478,79 @@ internal sealed class DocumentStateModule : IStateModule
         }
     }
 
+    /// <summary>
+    /// Merges <see cref="DocumentOperationKind.MergeState"/> op bodies straight into the checkpointed
+    /// rows, in one transaction on a connection of its own (read, join, write back; SQLite serializes
+    /// it with the checkpointer, which merges its own deltas over whatever row it reads). Reads stay
+    /// correct because they merge the overlay over SQLite, and a join commutes.
+    /// </summary>
+    public int MergeIntoStore(string stateFile, IReadOnlyList<ReadOnlyMemory<byte>> bodies, long lsn)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = SelectStateSql;
+        SqliteParameter selectCollection = select.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter selectKey = select.Parameters.Add("$key", SqliteType.Text);
+        select.Prepare();
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText =
+            "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
+            "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
+        SqliteParameter upsertCollection = upsert.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
+        SqliteParameter upsertJson = upsert.Parameters.Add("$json", SqliteType.Text);
+        SqliteParameter upsertLsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
+        upsert.Prepare();
+        upsertLsn.Value = lsn;
+        // A new replica's table is empty: nothing to read and join, the leader's encoding is stored as is.
+        bool empty;
+        using (SqliteCommand any = connection.CreateCommand())
+        {
+            any.Transaction = transaction;
+            any.CommandText = "SELECT NOT EXISTS(SELECT 1 FROM ce_documents);";
+            empty = Convert.ToBoolean(any.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        foreach (ReadOnlyMemory<byte> body in bodies)
+        {
+            ReadOnlySpan<byte> encoded = DocumentCodec.ReadMergeState(body.Span, "snapshot document", out string collection, out string key);
+            DocumentState state = DocumentState.Decode(encoded, $"snapshot document '{key}'");
+            byte[] stored;
+            if (!empty && ReadExisting(collection, key) is { } existing)
+            {
+                existing.Merge(state);
+                state = existing;
+                stored = state.Encode();
+            }
+            else
+            {
+                stored = encoded.ToArray();
+            }
+
+            upsertCollection.Value = collection;
+            upsertKey.Value = key;
+            upsertState.Value = stored;
+            upsertJson.Value = state.Exists ? state.ToJson() : DBNull.Value;
+            upsert.ExecuteNonQuery();
+        }
+
+        DocumentState? ReadExisting(string collection, string key)
+        {
+            selectCollection.Value = collection;
+            selectKey.Value = key;
+            return ReadState(select, collection, key);
+        }
+
+        transaction.Commit();
+        return bodies.Count;
+    }
+
     /// <summary>Collection and key of every document that may be visible (checkpointed rows with JSON, plus the overlay).</summary>
     public List<(string Collection, string Key)> ListVisibleKeys()
     {

@@ -44,6 +44,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private const string DownloadLsnKey = "sync.download_lsn";
     private const string SnapshotKey = "sync.snapshot";
     private const string SnapshotFileName = "sync-snapshot.part";
+    private const int DocumentBatch = 8192;
 
     private readonly EdgeDatabase _db;
     private readonly List<OwnOp> _own = []; // own ops after the upload cursor, in sequence (= LSN) order
@@ -455,33 +456,48 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             return seq > 0 ? new OperationHeader(seq, new HlcTimestamp(time, origin)) : new OperationHeader(Math.Max(1, versions[carrier]), new HlcTimestamp(time, carrier));
         }
 
-        HashSet<(string, string)>? snapshotKeys = null;
-        (WalRecordKind Kind, ReadOnlyMemory<byte> Body)? firstDocument = null;
+        // Documents shown here that the snapshot lacks were deleted and purged upstream: hide them
+        // (before the import, so only what this node held is looked at), unless one of our own ops
+        // the snapshot does not hold touches them (that op is still to be uploaded). When the log no
+        // longer holds every such op, hide nothing: keeping a purged document is safer than hiding
+        // a write of ours the leader has.
         var memory = new ReadOnlyMemory<byte>(data);
-        for (long i = 0; i < recordCount; i++)
-        {
-            (WalRecordKind kind, HlcTimestamp timestamp, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(memory, ref offset);
-            OperationHeader header = timestamp == HlcTimestamp.Zero ? HeaderFor(carrier, clock) : HeaderFor(timestamp.ReplicaId, timestamp.Time);
-            _db.ApplyStateRecord(kind, header, body.Span);
-            if (kind == WalRecordKind.Document)
-            {
-                firstDocument ??= (kind, body);
-            }
-        }
-
-        // Documents here that the snapshot lacks were deleted and purged upstream: hide them, unless
-        // one of our own ops the snapshot does not hold touches them (that op is still to be uploaded).
-        // When the log no longer holds every such op, hide nothing: keeping a purged document is
-        // safer than hiding a write of ours the leader has.
         HashSet<(string, string)>? ownKeys = OwnDocumentKeysAfter(checked((long)versions[own]));
         if (ownKeys is not null)
         {
+            HashSet<(string, string)>? snapshotKeys = null;
             DocumentsHiddenBySnapshots += _db.HideDocumentsNotIn((collection, key) =>
             {
                 snapshotKeys ??= SnapshotDocumentKeys(memory, recordCount);
                 return snapshotKeys.Contains((collection, key)) || ownKeys.Contains((collection, key));
             }, HeaderFor(carrier, clock));
         }
+
+        // Documents go straight into the checkpointed state in batches (one transaction each); the
+        // other kinds are logged and applied as ops.
+        ReadOnlyMemory<byte>? firstDocument = null;
+        var documents = new List<ReadOnlyMemory<byte>>(DocumentBatch);
+        for (long i = 0; i < recordCount; i++)
+        {
+            (WalRecordKind kind, HlcTimestamp timestamp, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(memory, ref offset);
+            if (kind == WalRecordKind.Document)
+            {
+                firstDocument ??= body;
+                documents.Add(body);
+                if (documents.Count == DocumentBatch)
+                {
+                    _db.MergeDocumentStates(documents);
+                    documents.Clear();
+                }
+
+                continue;
+            }
+
+            OperationHeader header = timestamp == HlcTimestamp.Zero ? HeaderFor(carrier, clock) : HeaderFor(timestamp.ReplicaId, timestamp.Time);
+            _db.ApplyStateRecord(kind, header, body.Span);
+        }
+
+        _db.MergeDocumentStates(documents);
 
         // Raise the version vector to the snapshot's: one idempotent record per origin carrying its sequence.
         foreach (KeyValuePair<ulong, ulong> entry in versions.Entries)
@@ -494,7 +510,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             var header = new OperationHeader(entry.Value, new HlcTimestamp(clock, entry.Key));
             if (firstDocument is { } document)
             {
-                _db.ApplyStateRecord(document.Kind, header, document.Body.Span);
+                _db.ApplyStateRecord(WalRecordKind.Document, header, document.Span);
             }
             else
             {
