@@ -221,6 +221,55 @@ public sealed class DatabaseSnapshotSyncTests
         Assert.Equal(Render(harness.LeaderDb), Render(a.Db));
     }
 
+    [Fact]
+    public async Task MutatedSnapshots_AreImportedOrRefusedWithStoreFailure_NeverCrashTheNode()
+    {
+        int seed = TestEnvironment.Seed();
+        int iterations = TestEnvironment.Int("CE_SNAPSHOT_FUZZ", 300);
+        var random = new Random(seed);
+        using var harness = new DatabaseSyncHarness(Options);
+        for (int i = 0; i < 40; i++)
+        {
+            await harness.LeaderDb.PutAsync(Collection, "d" + i, $$"""{"i":{{i}}}""");
+            await harness.LeaderDb.IncrementAsync(Collection, "d" + i, "hits", i + 1);
+        }
+
+        SyncSnapshot snapshot = harness.LeaderStore.ExportSnapshot();
+        DatabaseSyncHarness.Node node = harness.OpenNode("fuzzed");
+        int refused = 0;
+        for (int n = 0; n < iterations; n++)
+        {
+            byte[] data = (byte[])snapshot.Data.Clone();
+            int flips = 1 + random.Next(4);
+            for (int f = 0; f < flips; f++)
+            {
+                data[random.Next(data.Length)] ^= (byte)(1 + random.Next(255));
+            }
+
+            if (random.Next(8) == 0)
+            {
+                Array.Resize(ref data, random.Next(data.Length));
+            }
+
+            try
+            {
+                node.Store.ImportSnapshot(data, snapshot.Lsn);
+            }
+            catch (SyncProtocolException ex)
+            {
+                Assert.True(ex.Code == SyncProtocolErrorCode.StoreFailure, $"seed {seed}, iteration {n}: {ex.Code} {ex.Message}");
+                refused++;
+            }
+        }
+
+        // The node still works: the intact snapshot imports and the state matches the leader's.
+        Assert.False(node.Db.IsFaulted, $"seed {seed}: a mutated snapshot faulted the database");
+        node.Store.ImportSnapshot(snapshot.Data, snapshot.Lsn);
+        Assert.True(refused > 0, $"seed {seed}: no mutation was refused");
+        await node.Db.PutAsync(Collection, "after", """{"ok":true}""");
+        Assert.NotNull(node.Db.Get(Collection, "after"));
+    }
+
     /// <summary>Every replica declares the same CRDT fields (the schema is configuration, not replicated).</summary>
     internal static EdgeDatabase Declare(EdgeDatabase db)
     {
