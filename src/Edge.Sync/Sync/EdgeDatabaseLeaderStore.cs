@@ -156,6 +156,7 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     public long ReadLog(long afterLsn, long maxLsn, int maxCount, int maxPayloadBytes, List<SyncOp> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        TrailServeHold(_db.Wal.LastLsn); // the leader's own local writes advance the log too
         maxLsn = Math.Min(maxLsn, _db.Wal.LastLsn);
         if (afterLsn >= maxLsn || maxCount <= 0)
         {

@@ -25,9 +25,9 @@ namespace CortexEdge.Sync.Sync;
 /// cursor is persisted, so the cursor never runs ahead of the ops (a crash in between re-downloads
 /// ops that are then skipped as duplicates).</para>
 /// <para>Snapshots: chunks are appended to a staging file in the database directory
-/// (<c>sync-snapshot.part</c>) and the transfer (id, LSN, chunks and bytes received) is kept in
-/// metadata after each chunk is flushed, so an interrupted transfer resumes from the next chunk
-/// (bytes past the recorded length, from a crash mid-append, are cut). Import applies the
+/// (<c>sync-snapshot.part</c>) and flushed one by one; the transfer (id, LSN, total, chunk size) is
+/// kept in metadata, and the file's whole chunks are what was received, so an interrupted transfer
+/// resumes from the next chunk (a chunk a crash cut short is dropped). Import applies the
 /// leader's state as idempotent ops (<see cref="EdgeDatabase.ApplyStateRecord"/>), hides documents
 /// the snapshot lacks (deleted and purged upstream) unless an own op not in the snapshot touches
 /// them, raises the version vector to the snapshot's, and then moves the download cursor; a crash
@@ -55,6 +55,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private string? _nodeName;
     private SnapshotTransfer? _pending;
     private long _pendingBytes;
+    private int _chunkBytes; // size of every chunk but the last, learnt from chunk 0
     private bool _pendingImporting;
 
     /// <summary>Opens the sync state of <paramref name="database"/> (which stays owned by the caller).</summary>
@@ -345,6 +346,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         File.Delete(SnapshotPath);
         _pending = transfer with { NextChunk = 0 };
         _pendingBytes = 0;
+        _chunkBytes = 0;
         _pendingImporting = false;
         SavePendingSnapshot();
     }
@@ -357,9 +359,20 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"snapshot chunk {index} does not follow the pending transfer (next {_pending?.NextChunk})");
         }
 
+        if (index == 0)
+        {
+            _chunkBytes = data.Length;
+            SavePendingSnapshot(); // the only metadata write of a transfer after its start
+        }
+        else if (index < _pending.Total - 1 && data.Length != _chunkBytes)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"snapshot chunk {index} has {data.Length} bytes; chunk 0 had {_chunkBytes}");
+        }
+
+        // The staging file is its own progress record (chunks before the last are all the same size),
+        // so a chunk costs one append and one flush.
         using (var file = new FileStream(SnapshotPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None))
         {
-            // Bytes past the recorded length are a chunk a crash interrupted before its metadata: cut them.
             file.SetLength(_pendingBytes);
             file.Position = _pendingBytes;
             file.Write(data);
@@ -368,7 +381,6 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
         _pendingBytes += data.Length;
         _pending = _pending with { NextChunk = index + 1 };
-        SavePendingSnapshot();
     }
 
     /// <inheritdoc />
@@ -391,6 +403,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         File.Delete(SnapshotPath);
         _pending = null;
         _pendingBytes = 0;
+        _chunkBytes = 0;
         _pendingImporting = false;
         _db.SetMetadata(SnapshotKey, string.Empty);
     }
@@ -579,36 +592,53 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         }
 
         string[] parts = text.Split(':');
-        if (parts.Length != 8
+        if (parts.Length != 7
             || !ulong.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong id)
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long lsn)
             || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int total)
             || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long totalBytes)
             || !uint.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out uint checksum)
-            || !int.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out int next)
-            || !long.TryParse(parts[6], NumberStyles.None, CultureInfo.InvariantCulture, out long bytes))
+            || !int.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out int chunkBytes)
+            || total < 1 || totalBytes < 0)
         {
             // Unreadable: start the transfer over rather than guess.
             DiscardSnapshot();
             return;
         }
 
-        if (!File.Exists(SnapshotPath) || new FileInfo(SnapshotPath).Length < bytes)
+        // Whole chunks in the staging file are what was received; a tail a crash cut short is dropped.
+        long length = File.Exists(SnapshotPath) ? new FileInfo(SnapshotPath).Length : 0;
+        int next;
+        long bytes;
+        if (chunkBytes > 0 && length >= totalBytes)
         {
-            DiscardSnapshot();
-            return;
+            (next, bytes) = (total, totalBytes);
+        }
+        else if (chunkBytes > 0)
+        {
+            next = (int)Math.Min(total - 1, length / chunkBytes);
+            bytes = (long)next * chunkBytes;
+        }
+        else
+        {
+            (next, bytes) = (0, 0);
         }
 
         _pending = new SnapshotTransfer(id, lsn, total, totalBytes, checksum, next);
         _pendingBytes = bytes;
-        _pendingImporting = parts[7] == "1";
+        _chunkBytes = chunkBytes;
+        _pendingImporting = parts[6] == "1";
+        if (_pendingImporting && next != total)
+        {
+            DiscardSnapshot(); // an import needs the whole snapshot; a damaged staging file starts over
+        }
     }
 
     private void SavePendingSnapshot()
     {
         SnapshotTransfer p = _pending!;
         _db.SetMetadata(SnapshotKey, string.Create(CultureInfo.InvariantCulture,
-            $"{p.SnapshotId:X16}:{p.SnapshotLsn}:{p.Total}:{p.TotalBytes}:{p.Checksum}:{p.NextChunk}:{_pendingBytes}:{(_pendingImporting ? 1 : 0)}"));
+            $"{p.SnapshotId:X16}:{p.SnapshotLsn}:{p.Total}:{p.TotalBytes}:{p.Checksum}:{_chunkBytes}:{(_pendingImporting ? 1 : 0)}"));
     }
 
     // Indexes own ops appended since the last scan (local writes arrive at any time).

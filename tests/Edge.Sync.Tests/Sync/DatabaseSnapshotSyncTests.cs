@@ -83,7 +83,7 @@ public sealed class DatabaseSnapshotSyncTests
     }
 
     [Fact]
-    public async Task SnapshotTransferCutMidway_NodeRestarts_ResumesFromTheNextChunk_NoChunkSentTwice()
+    public async Task SnapshotTransferCutMidway_NodeCrashesMidChunk_ResumesFromTheNextChunk_NoChunkSentTwice()
     {
         using var harness = new DatabaseSyncHarness(Options);
         DatabaseSyncHarness.Node writer = harness.OpenNode("writer");
@@ -105,7 +105,15 @@ public sealed class DatabaseSnapshotSyncTests
         int total = pending.Total;
         Assert.True(total > cutAt + 2, $"the snapshot should need more chunks ({total})");
 
-        // The node restarts: the transfer is read back from its database and resumes at chunk 5.
+        // The node crashes while appending chunk 5 (half of it reached the staging file) and restarts:
+        // the transfer is read back from its database, the torn tail dropped, and it resumes at chunk 5.
+        string staging = Path.Combine(fresh.Db.Directory, "sync-snapshot.part");
+        harness.CloseNode("fresh");
+        using (var file = new FileStream(staging, FileMode.Append))
+        {
+            file.Write(new byte[Options.SnapshotChunkBytes / 2]);
+        }
+
         fresh = harness.OpenNode("fresh");
         Assert.Equal(cutAt, fresh.Store.PendingSnapshot?.NextChunk);
         harness.Deliverable = _ => true;
