@@ -517,26 +517,44 @@ internal sealed class DocumentStateModule : IStateModule
             empty = Convert.ToBoolean(any.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        foreach (ReadOnlyMemory<byte> body in bodies)
+        // Decoding and materializing JSON is most of the cost and needs no SQLite: done in parallel,
+        // then the rows are written in order on this connection.
+        var prepared = new PreparedState[bodies.Count];
+        try
         {
-            ReadOnlySpan<byte> encoded = DocumentCodec.ReadMergeState(body.Span, "snapshot document", out string collection, out string key);
-            DocumentState state = DocumentState.Decode(encoded, $"snapshot document '{key}'");
-            byte[] stored;
-            if (!empty && ReadExisting(collection, key) is { } existing)
+            Parallel.For(0, bodies.Count, i =>
+            {
+                ReadOnlySpan<byte> encoded = DocumentCodec.ReadMergeState(bodies[i].Span, "snapshot document", out string collection, out string key);
+                DocumentState state = DocumentState.Decode(encoded, $"snapshot document '{key}'");
+                prepared[i] = new PreparedState(collection, key, state, encoded.ToArray(), empty && state.Exists ? state.ToJson() : null);
+            });
+        }
+        catch (AggregateException exception) when (exception.InnerException is EdgeException inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+        }
+
+        foreach (PreparedState item in prepared)
+        {
+            DocumentState state = item.State;
+            byte[] stored = item.Encoded;
+            string? json = item.Json;
+            if (!empty && ReadExisting(item.Collection, item.Key) is { } existing)
             {
                 existing.Merge(state);
                 state = existing;
                 stored = state.Encode();
+                json = state.Exists ? state.ToJson() : null;
             }
-            else
+            else if (!empty)
             {
-                stored = encoded.ToArray();
+                json = state.Exists ? state.ToJson() : null;
             }
 
-            upsertCollection.Value = collection;
-            upsertKey.Value = key;
+            upsertCollection.Value = item.Collection;
+            upsertKey.Value = item.Key;
             upsertState.Value = stored;
-            upsertJson.Value = state.Exists ? state.ToJson() : DBNull.Value;
+            upsertJson.Value = json is null ? DBNull.Value : json;
             upsert.ExecuteNonQuery();
         }
 
@@ -649,6 +667,8 @@ internal sealed class DocumentStateModule : IStateModule
         byte[] blob = (byte[])row.GetValue(0);
         return DocumentState.Decode(blob, $"table ce_documents, collection '{collection}', key '{key}'");
     }
+
+    private readonly record struct PreparedState(string Collection, string Key, DocumentState State, byte[] Encoded, string? Json);
 
     private sealed class OverlayEntry
     {
