@@ -230,6 +230,35 @@ public sealed class DatabaseSnapshotSyncTests
     }
 
     [Fact]
+    public async Task CrashMidImport_StoreReopened_FinishesTheImportFromTheStagedSnapshot()
+    {
+        using var harness = new DatabaseSyncHarness(Options);
+        DatabaseSyncHarness.Node writer = harness.OpenNode("writer");
+        await WriteMixedStateAsync(writer.Db, "w", 200);
+        Assert.True(harness.Sync(writer));
+        SyncSnapshot snapshot = harness.LeaderStore.ExportSnapshot();
+
+        // What a crash leaves once an import has started: the whole snapshot staged, the transfer
+        // marked as importing, part of the state applied, the download cursor not yet moved.
+        DatabaseSyncHarness.Node node = harness.OpenNode("crashed");
+        string directory = node.Db.Directory;
+        await File.WriteAllBytesAsync(Path.Combine(directory, "sync-snapshot.part"), snapshot.Data);
+        uint checksum = Crc32C.Compute(snapshot.Data);
+        node.Db.SetMetadata("sync.snapshot", $"{0x5EED:X16}:{snapshot.Lsn}:1:{snapshot.Data.Length}:{checksum}:{snapshot.Data.Length}:1");
+        await node.Db.PutAsync(Collection, "w1", """{"partly":"applied"}""");
+        Assert.Equal(0, node.Store.DownloadCursor);
+
+        node = harness.OpenNode("crashed");
+        Assert.Null(node.Store.PendingSnapshot);
+        Assert.Equal(snapshot.Lsn, node.Store.DownloadCursor);
+        Assert.False(File.Exists(Path.Combine(directory, "sync-snapshot.part")));
+        Assert.True(harness.Sync(node));
+        Assert.True(harness.Sync(writer));
+        Assert.Equal(Render(harness.LeaderDb), Render(node.Db));
+        Assert.Equal(Render(harness.LeaderDb), Render(writer.Db));
+    }
+
+    [Fact]
     public async Task MutatedSnapshots_AreImportedOrRefusedWithStoreFailure_NeverCrashTheNode()
     {
         int seed = TestEnvironment.Seed();
