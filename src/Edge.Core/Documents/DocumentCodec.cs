@@ -76,6 +76,15 @@ internal static class DocumentCodec
         }
     }
 
+    /// <summary>Encodes a <see cref="DocumentOperationKind.MergeState"/> op carrying <paramref name="encodedState"/> (a <see cref="DocumentState"/> encoding).</summary>
+    public static void EncodeMergeState(ArrayBufferWriter<byte> output, string collection, string key, ReadOnlySpan<byte> encodedState)
+    {
+        WriteHeader(output, DocumentOperationKind.MergeState, collection, key);
+        WriteVarInt(output, 1);
+        WriteName(output, string.Empty, "field name", DocumentLimits.FieldNameBytesMax);
+        WriteBytes(output, encodedState);
+    }
+
     /// <summary>Encodes a delete.</summary>
     public static void EncodeDelete(ArrayBufferWriter<byte> output, string collection, string key)
     {
@@ -96,7 +105,7 @@ internal static class DocumentCodec
         }
 
         byte kindByte = reader.ReadByte();
-        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
@@ -108,6 +117,11 @@ internal static class DocumentCodec
         if (kind == DocumentOperationKind.Delete && count != 0)
         {
             throw reader.Error($"a delete carries {count} fields");
+        }
+
+        if (kind == DocumentOperationKind.MergeState && count != 1)
+        {
+            throw reader.Error($"a state merge carries {count} fields, not 1");
         }
 
         var fields = new DocumentField[count];
@@ -123,6 +137,11 @@ internal static class DocumentCodec
             if (kind is DocumentOperationKind.Crdt or DocumentOperationKind.CrdtDelete)
             {
                 reader.CheckCrdtField(value, name);
+            }
+            else if (kind == DocumentOperationKind.MergeState)
+            {
+                // Throws DocumentMalformed naming the location when the state does not decode.
+                _ = DocumentState.Decode(value, location);
             }
             else if (!value.IsEmpty)
             {
@@ -177,6 +196,34 @@ internal static class DocumentCodec
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Reads a <see cref="DocumentOperationKind.MergeState"/> body without decoding the state (the
+    /// caller decodes it once): its collection, key and the state's encoding.
+    /// </summary>
+    /// <exception cref="EdgeCorruptionException">DocumentMalformed: not a well-formed state merge.</exception>
+    public static ReadOnlySpan<byte> ReadMergeState(ReadOnlySpan<byte> body, string location, out string collection, out string key)
+    {
+        var reader = new SpanReader(body, location);
+        byte version = reader.ReadByte();
+        byte kind = reader.ReadByte();
+        if (version != FormatVersion || kind != (byte)DocumentOperationKind.MergeState)
+        {
+            throw reader.Error($"expected a state merge (format {FormatVersion}, kind {(byte)DocumentOperationKind.MergeState}); got format {version}, kind {kind}");
+        }
+
+        collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
+        key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
+        if (reader.ReadCount(DocumentLimits.FieldCountMax, "field count") != 1)
+        {
+            throw reader.Error("a state merge carries exactly one field");
+        }
+
+        reader.ReadString(DocumentLimits.FieldNameBytesMax, "field name", allowEmpty: true);
+        ReadOnlySpan<byte> state = reader.ReadBytes(DocumentLimits.EncodedBytesMax, "field value");
+        reader.CheckEnd();
+        return state;
     }
 
     /// <summary>Checks a collection name or key before it is written.</summary>

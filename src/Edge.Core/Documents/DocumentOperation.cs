@@ -17,6 +17,13 @@ public enum DocumentOperationKind : byte
 
     /// <summary>A delete of a document with CRDT fields: the tombstone plus deltas that reset what the deleting replica observed.</summary>
     CrdtDelete = 5,
+
+    /// <summary>
+    /// Joins a whole document state (every field with its HLC, the put/delete marker, CRDT fields)
+    /// into the document: how a sync snapshot carries a document. One field named "" holds the
+    /// state's encoding. Idempotent and order-free, like every CRDT merge.
+    /// </summary>
+    MergeState = 6,
 }
 
 /// <summary>
