@@ -227,6 +227,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
             DurableLsn = _wal.DurableLsn,
             CheckpointLsn = _checkpointer.CheckpointLsn,
             CheckpointCount = _checkpointer.CheckpointCount,
+            WalFlushCount = _wal.FlushCount,
             WalSegmentCount = _wal.SegmentCount,
             WalUsedBytes = _wal.UsedBytes,
             WalQuotaBytes = _wal.QuotaBytes,

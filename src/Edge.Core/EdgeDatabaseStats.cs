@@ -23,6 +23,9 @@ public sealed record EdgeDatabaseStats
     /// <summary>Highest LSN durable in the SQLite projection.</summary>
     public required long CheckpointLsn { get; init; }
 
+    /// <summary>WAL flushes completed since open: fewer than acknowledged writes when group commit coalesces them.</summary>
+    public long WalFlushCount { get; init; }
+
     /// <summary>Checkpoint transactions committed since open.</summary>
     public required long CheckpointCount { get; init; }
 
