@@ -17,6 +17,8 @@ public sealed partial class WriteAheadLog
     private int _waiterCount;          // _waiters.Count, readable without the lock (cohort wait)
     private int _lastReleasedCount;    // waiters the last flush completed: the cohort the next one waits for
     private long _lastFlushTicks;      // Stopwatch ticks the last flush took: bounds the cohort wait
+    // A returning cohort takes microseconds; past this the spin would only burn a core (slow SD-card flushes).
+    private static readonly long s_cohortWaitTicksMax = Stopwatch.Frequency / 1000;
 
     /// <summary>Wakes a flusher sleeping with nothing to flush; called by every append (one read when busy).</summary>
     private void WakeIdleFlusher()
@@ -404,7 +406,7 @@ public sealed partial class WriteAheadLog
     /// once, but a flush started on the first of them alone would leave the rest for the next one
     /// (batches would alternate, each half full). So, before flushing, wait until as many writers
     /// are waiting as the previous flush released, for at most as long as that flush took (and
-    /// never past the group interval). A lone writer (cohort of one) never waits; a cohort that
+    /// never past the group interval nor 1 ms). A lone writer (cohort of one) never waits; a cohort that
     /// does not come back shrinks the next one, so the wait adapts to the load.
     /// </summary>
     /// <remarks>
@@ -419,7 +421,7 @@ public sealed partial class WriteAheadLog
             return;
         }
 
-        long budget = Math.Min(Volatile.Read(ref _lastFlushTicks), (long)(interval.TotalSeconds * Stopwatch.Frequency));
+        long budget = Math.Min(Math.Min(Volatile.Read(ref _lastFlushTicks), (long)(interval.TotalSeconds * Stopwatch.Frequency)), s_cohortWaitTicksMax);
         long deadline = Stopwatch.GetTimestamp() + budget;
         var spinner = default(SpinWait);
         while (Volatile.Read(ref _waiterCount) < cohort && Stopwatch.GetTimestamp() < deadline && !_stopping)
