@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CortexEdge.Core.Clocks;
 using CortexEdge.Core.State;
@@ -28,7 +29,10 @@ internal sealed class DocumentStateModule : IStateModule
     private readonly Queue<(long Lsn, string Collection, string Key)> _overlayOrder = new();
     // The batch's ops per document, as their encoded bodies: the delta state is built per document
     // only when it is written, so a batch does not keep a state object per document alive.
-    private readonly Dictionary<(string Collection, string Key), StagedDocument> _staged = [];
+    // Bodies are copied into one arena and chained per document, so staging keeps no object per op.
+    private readonly Dictionary<(string Collection, string Key), StagedChain> _staged = [];
+    private readonly List<StagedOp> _stagedOps = [];
+    private ArrayBufferWriter<byte> _stagedBodies = new(64 * 1024);
     private readonly Func<StateReadConnection> _rentReader;
     // Conflict counts: checkpointed totals (persisted in ce_conflicts with the checkpoint, so a
     // replayed op is never counted twice) plus counts of applied ops not yet checkpointed.
@@ -41,8 +45,8 @@ internal sealed class DocumentStateModule : IStateModule
     private ArrayBufferWriter<byte> _stateBuffer = new(256);
     private ArrayBufferWriter<byte> _jsonBuffer = new(256);
     private Utf8JsonWriter? _jsonWriter;
-    private readonly List<KeyValuePair<(string Collection, string Key), StagedDocument>> _writeOrder = [];
-    private static readonly Comparison<KeyValuePair<(string Collection, string Key), StagedDocument>> s_stagedOrder = (left, right) =>
+    private readonly List<KeyValuePair<(string Collection, string Key), StagedChain>> _writeOrder = [];
+    private static readonly Comparison<KeyValuePair<(string Collection, string Key), StagedChain>> s_stagedOrder = (left, right) =>
     {
         int order = Utf8KeyComparer.Instance.Compare(left.Key.Collection, right.Key.Collection);
         return order != 0 ? order : Utf8KeyComparer.Instance.Compare(left.Key.Key, right.Key.Key);
@@ -132,15 +136,20 @@ internal sealed class DocumentStateModule : IStateModule
     {
         // Only the target is read here (it is validated in full when the batch is written).
         (string collection, string key) = DocumentCodec.DecodeTarget(record.Body, record.Lsn);
-        var id = (collection, key);
-        byte[] body = record.Body.ToArray();
-        if (_staged.TryGetValue(id, out StagedDocument? staged))
+        int index = _stagedOps.Count;
+        int offset = _stagedBodies.WrittenCount;
+        record.Body.CopyTo(_stagedBodies.GetSpan(record.Body.Length));
+        _stagedBodies.Advance(record.Body.Length);
+        _stagedOps.Add(new StagedOp { Lsn = record.Lsn, Timestamp = record.Header.Timestamp, Offset = offset, Length = record.Body.Length, Next = -1 });
+        ref StagedChain chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_staged, (collection, key), out bool exists);
+        if (exists)
         {
-            staged.Add(record.Lsn, body, record.Header.Timestamp);
+            CollectionsMarshal.AsSpan(_stagedOps)[chain.Tail].Next = index;
+            chain = new StagedChain(chain.Head, index);
         }
         else
         {
-            _staged.Add(id, new StagedDocument(record.Lsn, body, record.Header.Timestamp));
+            chain = new StagedChain(index, index);
         }
     }
 
@@ -161,10 +170,10 @@ internal sealed class DocumentStateModule : IStateModule
         _writeOrder.Clear();
         _writeOrder.AddRange(_staged);
         _writeOrder.Sort(s_stagedOrder);
-        foreach (KeyValuePair<(string Collection, string Key), StagedDocument> staged in _writeOrder)
+        foreach (KeyValuePair<(string Collection, string Key), StagedChain> staged in _writeOrder)
         {
             (string collection, string key) = staged.Key;
-            DocumentState state = staged.Value.ToDelta();
+            DocumentState state = StagedDelta(staged.Value);
             select.BindText(1, collection);
             select.BindText(2, key);
             try
@@ -216,7 +225,7 @@ internal sealed class DocumentStateModule : IStateModule
 
     public void CompleteCheckpoint(long throughLsn)
     {
-        _staged.Clear();
+        ClearStaged();
         lock (_conflictLock)
         {
             if (_writtenConflicts is not null)
@@ -253,7 +262,7 @@ internal sealed class DocumentStateModule : IStateModule
 
     public void AbortCheckpoint()
     {
-        _staged.Clear();
+        ClearStaged();
         lock (_conflictLock)
         {
             _writtenConflicts = null;
@@ -521,29 +530,43 @@ internal sealed class DocumentStateModule : IStateModule
         return DocumentState.Decode(blob, $"table ce_documents, collection '{collection}', key '{key}'");
     }
 
-    /// <summary>A document's ops in one checkpoint batch, in LSN order (the first kept inline: most documents have one).</summary>
-    private sealed class StagedDocument(long lsn, byte[] body, HlcTimestamp timestamp)
+    /// <summary>The state a document's staged ops make from nothing (decoded and checked now, in LSN order).</summary>
+    private DocumentState StagedDelta(StagedChain chain)
     {
-        private List<(long Lsn, byte[] Body, HlcTimestamp Timestamp)>? _more;
-
-        public void Add(long nextLsn, byte[] nextBody, HlcTimestamp nextTimestamp) => (_more ??= []).Add((nextLsn, nextBody, nextTimestamp));
-
-        /// <summary>The state the ops make from nothing (decoded and checked now).</summary>
-        public DocumentState ToDelta()
+        var delta = new DocumentState();
+        ReadOnlySpan<byte> bodies = _stagedBodies.WrittenSpan;
+        for (int index = chain.Head; index >= 0; index = _stagedOps[index].Next)
         {
-            var delta = new DocumentState();
-            delta.Apply(DocumentCodec.Decode(body, lsn), timestamp);
-            if (_more is not null)
-            {
-                foreach ((long nextLsn, byte[] nextBody, HlcTimestamp nextTimestamp) in _more)
-                {
-                    delta.Apply(DocumentCodec.Decode(nextBody, nextLsn), nextTimestamp);
-                }
-            }
+            StagedOp op = _stagedOps[index];
+            delta.Apply(DocumentCodec.Decode(bodies.Slice(op.Offset, op.Length), op.Lsn), op.Timestamp);
+        }
 
-            return delta;
+        return delta;
+    }
+
+    private void ClearStaged()
+    {
+        _staged.Clear();
+        _stagedOps.Clear();
+        _stagedBodies.ResetWrittenCount();
+        if (_stagedBodies.Capacity > 16 << 20)
+        {
+            _stagedBodies = new ArrayBufferWriter<byte>(64 * 1024); // don't pin a huge arena after one large batch
         }
     }
+
+    /// <summary>One staged op: its body in the arena and the next op of the same document (-1: none).</summary>
+    private struct StagedOp
+    {
+        public long Lsn;
+        public HlcTimestamp Timestamp;
+        public int Offset;
+        public int Length;
+        public int Next;
+    }
+
+    /// <summary>First and last staged op of a document.</summary>
+    private readonly record struct StagedChain(int Head, int Tail);
 
     private sealed class OverlayEntry
     {
