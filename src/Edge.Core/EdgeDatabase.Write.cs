@@ -105,6 +105,8 @@ public sealed partial class EdgeDatabase
         return wait.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitDurable(wait);
     }
 
+    // Pooled builders: a write that waits for its group flush allocates no state machine box.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitDurable(ValueTask wait)
     {
         try
@@ -190,6 +192,7 @@ public sealed partial class EdgeDatabase
         return wait.IsCompletedSuccessfully ? ValueTask.FromResult(receipt) : AwaitReceipt(wait, receipt);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<WriteReceipt> AwaitReceipt(ValueTask wait, WriteReceipt receipt)
     {
         await wait.ConfigureAwait(false);
