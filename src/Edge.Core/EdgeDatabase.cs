@@ -118,6 +118,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
 
             _replayedRecordCount = Replay(checkpointLsn);
             ApplyPersistedRetentionHolds();
+            LoadDroppedOpCounts();
             _checkpointer = new Checkpointer(_wal, _store, _modules, _modulesByKind, checkpointedVersions, options);
             _checkpointer.Start();
         }
@@ -228,6 +229,9 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
             DurableLsn = _wal.DurableLsn,
             CheckpointLsn = _checkpointer.CheckpointLsn,
             CheckpointCount = _checkpointer.CheckpointCount,
+            WalFlushCount = _wal.FlushCount,
+            DroppedOps = GetDroppedOpCounts(),
+            DroppedOwnSequenceThrough = DroppedOwnSequenceThrough,
             WalSegmentCount = _wal.SegmentCount,
             WalUsedBytes = _wal.UsedBytes,
             WalQuotaBytes = _wal.QuotaBytes,

@@ -95,9 +95,34 @@ internal static class DocumentCodec
     /// <summary>Decodes a body written by this codec.</summary>
     /// <param name="body">The encoded body.</param>
     /// <param name="location">Where the body came from (e.g. "WAL LSN 42"), for the error message.</param>
-    public static DocumentOperation Decode(ReadOnlySpan<byte> body, string location)
+    public static DocumentOperation Decode(ReadOnlySpan<byte> body, string location) => Decode(new SpanReader(body, location));
+
+    /// <summary>Decodes the body of the WAL record at <paramref name="lsn"/>; errors name "WAL LSN n" (the text is built only on error).</summary>
+    public static DocumentOperation Decode(ReadOnlySpan<byte> body, long lsn) => Decode(new SpanReader(body, lsn));
+
+    /// <summary>Reads only the collection and key of the body of the WAL record at <paramref name="lsn"/> (checking version and kind).</summary>
+    public static (string Collection, string Key) DecodeTarget(ReadOnlySpan<byte> body, long lsn)
     {
-        var reader = new SpanReader(body, location);
+        var reader = new SpanReader(body, lsn);
+        byte version = reader.ReadByte();
+        if (version != FormatVersion)
+        {
+            throw reader.Error($"unknown document format version {version}");
+        }
+
+        byte kindByte = reader.ReadByte();
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        {
+            throw reader.Error($"unknown document operation kind {kindByte}");
+        }
+
+        string collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
+        string key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
+        return (collection, key);
+    }
+
+    private static DocumentOperation Decode(SpanReader reader)
+    {
         byte version = reader.ReadByte();
         if (version != FormatVersion)
         {
@@ -312,7 +337,8 @@ internal static class DocumentCodec
     internal ref struct SpanReader
     {
         private readonly ReadOnlySpan<byte> _source;
-        private readonly string _location;
+        private readonly string? _location;
+        private readonly long _lsn;
         private int _offset;
 
         public SpanReader(ReadOnlySpan<byte> source, string location)
@@ -322,10 +348,20 @@ internal static class DocumentCodec
             _offset = 0;
         }
 
+        /// <summary>A reader of the WAL record at <paramref name="lsn"/>: the location text is formatted only for an error.</summary>
+        public SpanReader(ReadOnlySpan<byte> source, long lsn)
+        {
+            _source = source;
+            _lsn = lsn;
+            _offset = 0;
+        }
+
+        private readonly string Location => _location ?? $"WAL LSN {_lsn}";
+
         public readonly int Offset => _offset;
 
         public readonly EdgeCorruptionException Error(string detail) =>
-            new(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: {detail}");
+            new(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: {detail}");
 
         public byte ReadByte()
         {
@@ -409,7 +445,7 @@ internal static class DocumentCodec
             }
             catch (DecoderFallbackException exception)
             {
-                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: {what} is not valid UTF-8", exception);
+                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: {what} is not valid UTF-8", exception);
             }
         }
 
@@ -431,7 +467,7 @@ internal static class DocumentCodec
             }
             catch (JsonException exception)
             {
-                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: field '{field}' is not valid JSON", exception);
+                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: field '{field}' is not valid JSON", exception);
             }
         }
 
@@ -443,7 +479,7 @@ internal static class DocumentCodec
             }
             catch (EdgeException exception) when (exception.Code == EdgeErrorCode.CrdtMalformed)
             {
-                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: CRDT field '{field}': {exception.Message}", exception);
+                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: CRDT field '{field}': {exception.Message}", exception);
             }
         }
 
