@@ -1,5 +1,9 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using CortexEdge.Core.Clocks;
 
 namespace CortexEdge.Core.Vectors;
@@ -38,6 +42,7 @@ public sealed class VectorCollection : IDisposable
     private const int KMeansIterations = 10;
     private const int SignOversample = 8;
     private const int CandidatesMin = 32;
+    private const int ScanChunk = 64;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly VectorCollectionOptions _options;
@@ -847,7 +852,7 @@ public sealed class VectorCollection : IDisposable
 
         private void ScanInt8(int probe, int start, int end, ref CandidateHeap heap)
         {
-            switch (VectorKernelPaths.BestInt8)
+            switch (_options.Int8Path ?? VectorKernelPaths.BestInt8)
             {
                 case VectorKernelPath.X64:
                     ScanInt8<Int8Kernels.X64Dot>(probe, start, end, ref heap);
@@ -867,8 +872,10 @@ public sealed class VectorCollection : IDisposable
             }
         }
 
-        // The hot loop: one int8 dot per member, inlined through TDot; the heap's threshold is cached
-        // and the filter runs only for members that would enter the heap.
+        // The hot loop, in chunks of ScanChunk members: one multi-row int8 kernel call (TDot, inlined)
+        // fills the chunk's integer dots, then the estimates are formed four at a time and only lanes
+        // below the heap's threshold are looked at; the filter runs only for members that would enter
+        // the heap. Codes are row-major and contiguous; scales and norms are separate arrays.
         private void ScanInt8<TDot>(int probe, int start, int end, ref CandidateHeap heap)
             where TDot : struct, Int8Kernels.IDot
         {
@@ -877,21 +884,61 @@ public sealed class VectorCollection : IDisposable
             ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
             float queryScale = _queryScales[probe];
             float offset = _queryOffsets[probe];
-            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
-            ReadOnlySpan<float> scales = partition.Scales.AsSpan(0, partition.Count);
-            ReadOnlySpan<float> norms = partition.ResidualNorms.AsSpan(0, partition.Count);
-            ReadOnlySpan<int> slots = partition.Slots.AsSpan(0, partition.Count);
-            float threshold = heap.Threshold;
-            bool dot = _dot;
-            for (int j = start; j < end; j++)
+            if (end > partition.Count || start < 0)
             {
-                int product = TDot.Dot(query, codes.Slice(j * dimension, dimension));
-                float scaled = queryScale * scales[j] * product;
-                float estimate = dot ? -(offset + scaled) : offset + norms[j] - (2f * scaled);
-                if (estimate < threshold && Accepts(slots[j]))
+                throw new InvalidOperationException($"scan block {start}..{end} is outside partition of {partition.Count}");
+            }
+
+            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
+            ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
+            ref float norms = ref MemoryMarshal.GetArrayDataReference(partition.ResidualNorms);
+            int[] slots = partition.Slots;
+
+            // L2 and cosine: offset + |r|^2 - 2 * s_q * s_x * dot; dot metric: -(offset + s_q * s_x * dot).
+            float bias = _dot ? -offset : offset;
+            float normWeight = _dot ? 0f : 1f;
+            float factor = _dot ? -queryScale : -2f * queryScale;
+            Vector128<float> biasV = Vector128.Create(bias);
+            Vector128<float> normWeightV = Vector128.Create(normWeight);
+            Vector128<float> factorV = Vector128.Create(factor);
+            Span<int> dots = stackalloc int[ScanChunk];
+            ref int dot0 = ref MemoryMarshal.GetReference(dots);
+            float threshold = heap.Threshold;
+            for (int chunk = start; chunk < end; chunk += ScanChunk)
+            {
+                int n = Math.Min(ScanChunk, end - chunk);
+                TDot.DotRows(query, codes.Slice(chunk * dimension, n * dimension), dots[..n]);
+                int i = 0;
+                for (; i <= n - 4; i += 4)
                 {
-                    heap.Push(estimate, slots[j]);
-                    threshold = heap.Threshold;
+                    int j = chunk + i;
+                    Vector128<float> estimate = biasV
+                        + (normWeightV * Vector128.LoadUnsafe(ref norms, (nuint)j))
+                        + (factorV * Vector128.LoadUnsafe(ref scales, (nuint)j) * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i)));
+                    uint below = Vector128.LessThan(estimate, Vector128.Create(threshold)).ExtractMostSignificantBits();
+                    while (below != 0)
+                    {
+                        int lane = BitOperations.TrailingZeroCount(below);
+                        below &= below - 1;
+                        float value = estimate.GetElement(lane);
+                        int slot = slots[j + lane];
+                        if (value < threshold && Accepts(slot))
+                        {
+                            heap.Push(value, slot);
+                            threshold = heap.Threshold;
+                        }
+                    }
+                }
+
+                for (; i < n; i++)
+                {
+                    int j = chunk + i;
+                    float value = bias + (normWeight * Unsafe.Add(ref norms, j)) + (factor * Unsafe.Add(ref scales, j) * Unsafe.Add(ref dot0, i));
+                    if (value < threshold && Accepts(slots[j]))
+                    {
+                        heap.Push(value, slots[j]);
+                        threshold = heap.Threshold;
+                    }
                 }
             }
         }
