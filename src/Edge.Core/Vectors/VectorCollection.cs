@@ -29,7 +29,7 @@ namespace CortexEdge.Core.Vectors;
 /// (<see cref="VectorSearchOptions.MaxDegreeOfParallelism"/>).
 /// </para>
 /// </remarks>
-public sealed class VectorCollection : IDisposable
+public sealed partial class VectorCollection : IDisposable
 {
     /// <summary>Largest k a search accepts.</summary>
     public const int KMax = 10_000;
@@ -168,6 +168,7 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _file.MarkOpen();
             if (_slotById.TryGetValue(id, out int slot))
             {
                 RemoveFromPartition(slot);
@@ -220,10 +221,13 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_slotById.Remove(id, out int slot))
+            if (!_slotById.ContainsKey(id))
             {
                 return false;
             }
+
+            _file.MarkOpen();
+            _slotById.Remove(id, out int slot);
 
             RemoveFromPartition(slot);
             _ids[slot] = null;
@@ -347,6 +351,7 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _file.MarkOpen();
             RetrainLocked();
         }
         finally
@@ -384,7 +389,8 @@ public sealed class VectorCollection : IDisposable
             }
 
             return new VectorCollectionStatistics(
-                _slotById.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString());
+                _slotById.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString(),
+                LoadedFromIndexFile, IndexFileProblem);
         }
         finally
         {
@@ -541,6 +547,7 @@ public sealed class VectorCollection : IDisposable
 
     private void RetrainLocked()
     {
+        _file.MarkOpen();
         int count = _slotById.Count;
         int dimension = Dimension;
         int[] live = new int[count];

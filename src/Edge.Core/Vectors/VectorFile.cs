@@ -12,7 +12,11 @@ namespace CortexEdge.Core.Vectors;
 /// </summary>
 /// <remarks>
 /// Layout (little-endian): a <see cref="HeaderBytes"/>-byte header (magic "CEVF", format version,
-/// dimension) then slot i at HeaderBytes + i * dimension * 4. Not thread-safe: the owning
+/// dimension, close state, token) then slot i at HeaderBytes + i * dimension * 4. The close state
+/// says whether the slots still match the index file (<c>.idx</c>) saved with the same token: it is
+/// set to "open" and synced to disk before the first change of a session (<see cref="MarkOpen"/>) and
+/// back to "closed" with the new token after the index file is saved (<see cref="MarkClosed"/>), so a
+/// crash in between leaves it "open" and the next open rebuilds. Not thread-safe: the owning
 /// <see cref="VectorCollection"/> serializes writers against readers, and spans from
 /// <see cref="Read"/> are valid only until the next <see cref="EnsureCapacity"/>.
 /// </remarks>
@@ -22,7 +26,11 @@ internal sealed unsafe partial class VectorFile : IDisposable
     internal const int HeaderBytes = 4096;
 
     private const uint Magic = 0x46564543; // "CEVF"
-    private const ushort FormatVersion = 1;
+    private const ushort FormatVersion = 2;
+    private const int CloseStateOffset = 12;
+    private const int TokenOffset = 16;
+    private const uint StateOpen = 0;
+    private const uint StateClosed = 0x534F4C43; // "CLOS"
     private const int InitialSlotCount = 1024;
 
     private readonly FileStream _stream;
@@ -52,6 +60,50 @@ internal sealed unsafe partial class VectorFile : IDisposable
     internal long FileBytes => _stream.Length;
 
     /// <summary>
+    /// True when the file was closed after an index save and not changed since: its slots match the
+    /// index file saved with <see cref="CloseToken"/>. A new file is not closed.
+    /// </summary>
+    internal bool IsClosed { get; private set; }
+
+    /// <summary>The token of the index save the file was closed with (valid when <see cref="IsClosed"/>).</summary>
+    internal ulong CloseToken { get; private set; }
+
+    /// <summary>
+    /// Records on disk that the file is being changed (no longer matches the saved index file), before
+    /// the first change; a no-op when already open.
+    /// </summary>
+    internal void MarkOpen()
+    {
+        if (!IsClosed)
+        {
+            return;
+        }
+
+        Span<byte> state = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(state, StateOpen);
+        RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
+        _stream.Flush(flushToDisk: true);
+        IsClosed = false;
+    }
+
+    /// <summary>
+    /// Writes every slot to disk (msync), then records that the file matches the index file saved with
+    /// <paramref name="token"/>, and syncs that too.
+    /// </summary>
+    internal void MarkClosed(ulong token)
+    {
+        _view?.Flush();
+        _stream.Flush(flushToDisk: true);
+        Span<byte> state = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(state, StateClosed);
+        BinaryPrimitives.WriteUInt64LittleEndian(state[4..], token);
+        RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
+        _stream.Flush(flushToDisk: true);
+        IsClosed = true;
+        CloseToken = token;
+    }
+
+    /// <summary>
     /// Opens the file at <paramref name="path"/>, creating it when absent. An existing file whose
     /// header is not a vector file of <paramref name="dimension"/> throws <see cref="EdgeCorruptionException"/>.
     /// </summary>
@@ -69,7 +121,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
             if (stream.Length == 0)
             {
                 file.Allocate(HeaderBytes + ((long)InitialSlotCount * file._slotBytes));
-                Span<byte> header = stackalloc byte[16];
+                Span<byte> header = stackalloc byte[24];
                 BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
                 BinaryPrimitives.WriteUInt16LittleEndian(header[4..], FormatVersion);
                 BinaryPrimitives.WriteInt32LittleEndian(header[8..], dimension);
@@ -141,7 +193,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
 
     private void CheckHeader()
     {
-        Span<byte> header = stackalloc byte[16];
+        Span<byte> header = stackalloc byte[24];
         int read = RandomAccess.Read(_stream.SafeFileHandle, header, 0);
         if (read < header.Length || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
         {
@@ -164,6 +216,9 @@ internal sealed unsafe partial class VectorFile : IDisposable
         {
             throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, Path, $"vector file is {_stream.Length} bytes, shorter than its {HeaderBytes}-byte header");
         }
+
+        IsClosed = BinaryPrimitives.ReadUInt32LittleEndian(header[CloseStateOffset..]) == StateClosed;
+        CloseToken = BinaryPrimitives.ReadUInt64LittleEndian(header[TokenOffset..]);
     }
 
     private void Allocate(long length)

@@ -23,6 +23,19 @@ internal sealed class VectorPartition
         SignCodes = new ulong[capacity * _signWords];
     }
 
+    /// <summary>A partition over arrays read from an index file (<paramref name="count"/> members used).</summary>
+    internal VectorPartition(int dimension, int signWords, int count, int[] slots, sbyte[] codes, float[] scales, float[] norms, ulong[] signCodes)
+    {
+        _dimension = dimension;
+        _signWords = signWords;
+        Count = count;
+        Slots = slots;
+        Codes = codes;
+        Scales = scales;
+        ResidualNorms = norms;
+        SignCodes = signCodes;
+    }
+
     /// <summary>Members in the partition.</summary>
     internal int Count { get; private set; }
 

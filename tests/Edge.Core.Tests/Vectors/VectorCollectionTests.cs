@@ -1,3 +1,4 @@
+using CortexEdge.Core.Clocks;
 using CortexEdge.Core.Vectors;
 
 namespace CortexEdge.Core.Tests.Vectors;
@@ -268,6 +269,87 @@ public sealed class VectorCollectionTests : IDisposable
         Assert.Equal(1, stats.PartitionCount);
         Assert.True(stats.FileBytes >= VectorFile.HeaderBytes + (1024 * 4), $"file bytes {stats.FileBytes}");
         Assert.True(stats.IndexBytes > 1024, $"index bytes {stats.IndexBytes}");
+    }
+
+    [Fact]
+    public void SaveIndexFile_ThenTryOpen_PartitionedIndexIsIdentical()
+    {
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int Dimension = 16;
+        float[] points = VectorTestData.GaussianMixture(random, 5020, Dimension, 12, 1.0f);
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2, PartitionThreshold = 2000 };
+        string vectorPath = _directory.File($"s{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        string[] before;
+        VectorCollectionStatistics saved;
+        using (VectorCollection collection = VectorCollection.Create("saved", vectorPath, options))
+        {
+            for (int i = 0; i < 5000; i++)
+            {
+                collection.Upsert($"{i}", points.AsSpan(i * Dimension, Dimension), $"k{i % 7}");
+            }
+
+            for (int i = 0; i < 5000; i += 9)
+            {
+                collection.Delete($"{i}");
+            }
+
+            before = Snapshot(collection, points, Dimension);
+            saved = collection.GetStatistics();
+            Assert.True(saved.PartitionCount > 1);
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp> { ["gone"] = new(42, 7) });
+            Assert.False(collection.HasUnsavedChanges);
+        }
+
+        using VectorCollection? reopened = VectorCollection.TryOpen("saved", vectorPath, indexPath, options, out Dictionary<string, HlcTimestamp> tombstones, out EdgeCorruptionException? problem);
+        Assert.True(reopened is not null, $"seed {seed}: {problem?.Message}");
+        Assert.Equal(new HlcTimestamp(42, 7), Assert.Single(tombstones).Value);
+        VectorCollectionStatistics stats = reopened.GetStatistics();
+        Assert.True(stats.LoadedFromIndexFile);
+        Assert.Equal((saved.Count, saved.PartitionCount), (stats.Count, stats.PartitionCount));
+        Assert.Equal(before, Snapshot(reopened, points, Dimension));
+
+        // Writes after the open work and make the saved file stale until the next save.
+        Assert.False(reopened.HasUnsavedChanges);
+        reopened.Upsert("new", points.AsSpan(5010 * Dimension, Dimension), "k");
+        Assert.True(reopened.Delete("1"));
+        Assert.True(reopened.HasUnsavedChanges);
+        Assert.Equal("new", reopened.Search(points.AsSpan(5010 * Dimension, Dimension), 1)[0].Id);
+        Assert.Equal(saved.Count, reopened.Count);
+    }
+
+    [Fact]
+    public void TryOpen_ChangedAfterSaveWithoutNewSave_ReportsNotClosed()
+    {
+        var options = new VectorCollectionOptions { Dimension = 4, Metric = VectorMetric.L2 };
+        string vectorPath = _directory.File($"o{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        using (VectorCollection collection = VectorCollection.Create("open", vectorPath, options))
+        {
+            collection.Upsert("a", [1, 2, 3, 4], "k");
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>());
+            collection.Upsert("b", [4, 3, 2, 1], "k"); // dies here: no second save
+        }
+
+        Assert.Null(VectorCollection.TryOpen("open", vectorPath, indexPath, options, out _, out EdgeCorruptionException? problem));
+        Assert.Equal(EdgeErrorCode.VectorFileCorrupt, problem!.Code);
+        Assert.Contains("not closed", problem.Message, StringComparison.Ordinal);
+    }
+
+    private static string[] Snapshot(VectorCollection collection, float[] points, int dimension)
+    {
+        var lines = new List<string>();
+        for (int q = 5000; q < 5020; q++)
+        {
+            foreach (int nprobe in new[] { 1, 3, 0 })
+            {
+                VectorMatch[] matches = collection.Search(points.AsSpan(q * dimension, dimension), 10, new VectorSearchOptions { Nprobe = nprobe, MaxDegreeOfParallelism = 1 });
+                lines.Add(string.Join(",", matches.Select(m => $"{m.Id}:{m.DocumentKey}:{m.Distance:R}")));
+            }
+        }
+
+        return [.. lines];
     }
 
     [Fact]
