@@ -11,7 +11,8 @@ namespace CortexEdge.Core.Vectors;
 /// <summary>
 /// The index's own file (<c>.idx</c>, beside the float32 <c>.vec</c> file): the trained centroids,
 /// every partition's int8 codes, scales, residual norms, sign codes and member slots, the slot table
-/// (id, document key, HLC per slot) and the caller's tombstones, so a reopen maps the file instead of
+/// (id and document key per slot; versions and placements are in the float32 file's slot trailers)
+/// and the caller's tombstones, so a reopen maps the file instead of
 /// re-reading the state store, re-quantizing and re-training.
 /// </summary>
 /// <remarks>
@@ -19,8 +20,8 @@ namespace CortexEdge.Core.Vectors;
 /// <see cref="IndexHeaderBytes"/>-byte header — magic "CEVI", format version, dimension, metric, the
 /// save token, payload length, CRC-32C of the payload, CRC-32C of the header — then the payload:
 /// slot high-water mark, live count, partition count, trained count, sign-code flag, the centroids,
-/// per partition its member count and arrays, then per slot a live flag and (live) version, id and
-/// key, then the tombstones.</para>
+/// per partition its member count and arrays, then per slot a live flag and (live) id and key, then
+/// the tombstones (version and id).</para>
 /// <para>Consistency with the float32 file: the index file is written whole at a clean close (to a
 /// temporary name, synced, renamed over the old one) with a fresh random token, and only then is the
 /// float32 file marked closed with the same token (<see cref="VectorFile.MarkClosed"/>). The first
@@ -218,7 +219,7 @@ public sealed partial class VectorCollection
     {
         int dimension = Dimension;
         writer.Int32(_slotHigh);
-        writer.Int32(_slotById.Count);
+        writer.Int32(_idMap.Count);
         writer.Int32(_partitions.Length);
         writer.Int32(_trainedCount);
         writer.Int32(_signCodes ? 1 : 0);
@@ -243,7 +244,6 @@ public sealed partial class VectorCollection
             }
 
             writer.Int32(1);
-            writer.Version(_versions[slot]);
             writer.String(id);
             writer.String(_keys[slot]!);
         }
@@ -347,8 +347,9 @@ public sealed partial class VectorCollection
         float[] centroids = new float[checked(partitionCount * dimension)];
         reader.Copy(MemoryMarshal.AsBytes(centroids.AsSpan()));
         int signWords = signCodes ? ScalarQuantizer.SignWordCount(dimension) : 0;
-        int[] partitionOf = new int[Math.Max(slotHigh, SlotTableInitial)];
-        int[] positionOf = new int[partitionOf.Length];
+        // Which partition lists each slot; the slots' placement and version live in the float32
+        // file's trailers, which are consistent with this file because it was closed with its token.
+        int[] partitionOf = new int[slotHigh];
         partitionOf.AsSpan().Fill(-1);
         var partitions = new VectorPartition[partitionCount];
         int members = 0;
@@ -376,7 +377,6 @@ public sealed partial class VectorCollection
                 }
 
                 partitionOf[slot] = p;
-                positionOf[slot] = position;
             }
 
             partitions[p] = new VectorPartition(dimension, signWords, count, slots, codes, scales, norms, signs);
@@ -387,11 +387,9 @@ public sealed partial class VectorCollection
             throw reader.Corrupt($"the partitions hold {members} members; the index says {live} vectors are live");
         }
 
-        int tableLength = partitionOf.Length;
+        int tableLength = Math.Max(slotHigh, SlotTableInitial);
         string?[] ids = new string?[tableLength];
         string?[] keys = new string?[tableLength];
-        var versions = new HlcTimestamp[tableLength];
-        var slotById = new Dictionary<string, int>(live, StringComparer.Ordinal);
         var freeSlots = new Stack<int>();
         for (int slot = 0; slot < slotHigh; slot++)
         {
@@ -411,14 +409,14 @@ public sealed partial class VectorCollection
                 throw reader.Corrupt($"slot {slot} is live in the slot table but in no partition");
             }
 
-            versions[slot] = reader.Version();
             string id = reader.String("vector id");
-            if (!slotById.TryAdd(id, slot))
+            if (_idMap.TryGet(id, ids, out _))
             {
                 throw reader.Corrupt($"vector id '{id}' appears in two slots");
             }
 
             ids[slot] = id;
+            _idMap.Add(id, slot, ids);
             keys[slot] = reader.String("document key");
         }
 
@@ -434,9 +432,6 @@ public sealed partial class VectorCollection
         // Free slots are reused lowest first after a rebuild; any order is correct.
         _ids = ids;
         _keys = keys;
-        _versions = versions;
-        _partitionOf = partitionOf;
-        _positionOf = positionOf;
         _slotHigh = slotHigh;
         _partitions = partitions;
         _centroids = centroids;
@@ -444,11 +439,6 @@ public sealed partial class VectorCollection
         foreach (int slot in freeSlots)
         {
             _freeSlots.Push(slot);
-        }
-
-        foreach ((string id, int slot) in slotById)
-        {
-            _slotById.Add(id, slot);
         }
     }
 

@@ -47,16 +47,13 @@ public sealed partial class VectorCollection : IDisposable
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly VectorCollectionOptions _options;
     private readonly VectorFile _file;
-    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly VectorIdMap _idMap = new();
     private readonly Stack<int> _freeSlots = new();
     private readonly float[] _scratch;
     private readonly float[] _zeros;
     private readonly bool _signCodes;
     private string?[] _ids = new string?[SlotTableInitial];
     private string?[] _keys = new string?[SlotTableInitial];
-    private int[] _partitionOf = new int[SlotTableInitial];
-    private int[] _positionOf = new int[SlotTableInitial];
-    private HlcTimestamp[] _versions = new HlcTimestamp[SlotTableInitial];
     private int _slotHigh;
     private VectorPartition[] _partitions;
     private float[] _centroids;
@@ -94,7 +91,7 @@ public sealed partial class VectorCollection : IDisposable
             _lock.EnterReadLock();
             try
             {
-                return _slotById.Count;
+                return _idMap.Count;
             }
             finally
             {
@@ -169,20 +166,20 @@ public sealed partial class VectorCollection : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _file.MarkOpen();
-            if (_slotById.TryGetValue(id, out int slot))
+            if (_idMap.TryGet(id, _ids, out int slot))
             {
                 RemoveFromPartition(slot);
             }
             else
             {
                 slot = AllocateSlot();
-                _slotById.Add(id, slot);
+                _idMap.Add(id, slot, _ids);
                 _ids[slot] = id;
             }
 
             _keys[slot] = documentKey;
-            _versions[slot] = version;
             _file.Write(slot, vector);
+            _file.SetVersion(slot, version);
             AddToPartition(slot, vector);
             MaybeRetrain();
         }
@@ -198,9 +195,9 @@ public sealed partial class VectorCollection : IDisposable
         _lock.EnterReadLock();
         try
         {
-            if (_slotById.TryGetValue(id, out int slot))
+            if (_idMap.TryGet(id, _ids, out int slot))
             {
-                version = _versions[slot];
+                version = _file.GetVersion(slot);
                 return true;
             }
 
@@ -221,18 +218,18 @@ public sealed partial class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_slotById.ContainsKey(id))
+            if (!_idMap.TryGet(id, _ids, out int slot))
             {
                 return false;
             }
 
             _file.MarkOpen();
-            _slotById.Remove(id, out int slot);
+            _idMap.Remove(id, _ids);
 
             RemoveFromPartition(slot);
             _ids[slot] = null;
             _keys[slot] = null;
-            _versions[slot] = default;
+            _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
             return true;
         }
@@ -249,7 +246,7 @@ public sealed partial class VectorCollection : IDisposable
         _lock.EnterReadLock();
         try
         {
-            return _slotById.ContainsKey(id);
+            return _idMap.TryGet(id, _ids, out _);
         }
         finally
         {
@@ -273,7 +270,7 @@ public sealed partial class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_slotById.TryGetValue(id, out int slot))
+            if (!_idMap.TryGet(id, _ids, out int slot))
             {
                 documentKey = null;
                 return false;
@@ -325,7 +322,7 @@ public sealed partial class VectorCollection : IDisposable
             try
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_slotById.Count == 0)
+                if (_idMap.Count == 0)
                 {
                     return [];
                 }
@@ -382,14 +379,14 @@ public sealed partial class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            long indexBytes = (_ids.Length * 8L * 2) + (_partitionOf.Length * 4L * 2) + (_versions.Length * 16L) + (_centroids.Length * 4L) + (_slotById.Count * 24L);
+            long indexBytes = (_ids.Length * 8L * 2) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
             foreach (VectorPartition partition in _partitions)
             {
                 indexBytes += partition.AllocatedBytes;
             }
 
             return new VectorCollectionStatistics(
-                _slotById.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString(),
+                _idMap.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString(),
                 LoadedFromIndexFile, IndexFileProblem);
         }
         finally
@@ -499,12 +496,9 @@ public sealed partial class VectorCollection : IDisposable
         slot = _slotHigh++;
         if (slot == _ids.Length)
         {
-            int length = _ids.Length + (_ids.Length / 2);
+            int length = _ids.Length + (_ids.Length / 4);
             Array.Resize(ref _ids, length);
             Array.Resize(ref _keys, length);
-            Array.Resize(ref _partitionOf, length);
-            Array.Resize(ref _positionOf, length);
-            Array.Resize(ref _versions, length);
         }
 
         _file.EnsureCapacity(slot + 1);
@@ -515,23 +509,22 @@ public sealed partial class VectorCollection : IDisposable
     {
         Prepare(vector, _scratch);
         int partition = _partitions.Length == 1 ? 0 : KMeans.Nearest(_scratch, _centroids, _partitions.Length, Dimension);
-        _partitionOf[slot] = partition;
-        _positionOf[slot] = _partitions[partition].Add(slot, _scratch, Centroid(partition));
+        _file.SetPlacement(slot, partition, _partitions[partition].Add(slot, _scratch, Centroid(partition)));
     }
 
     private void RemoveFromPartition(int slot)
     {
-        int position = _positionOf[slot];
-        int moved = _partitions[_partitionOf[slot]].RemoveAt(position);
+        (int partition, int position) = _file.GetPlacement(slot);
+        int moved = _partitions[partition].RemoveAt(position);
         if (moved >= 0)
         {
-            _positionOf[moved] = position;
+            _file.SetPosition(moved, position);
         }
     }
 
     private void MaybeRetrain()
     {
-        int count = _slotById.Count;
+        int count = _idMap.Count;
         if (_trainingSuspended || count < TrainCountMin)
         {
             return;
@@ -548,7 +541,7 @@ public sealed partial class VectorCollection : IDisposable
     private void RetrainLocked()
     {
         _file.MarkOpen();
-        int count = _slotById.Count;
+        int count = _idMap.Count;
         int dimension = Dimension;
         int[] live = new int[count];
         int n = 0;
@@ -600,8 +593,7 @@ public sealed partial class VectorCollection : IDisposable
 
         for (int i = 0; i < count; i++)
         {
-            _partitionOf[live[i]] = assignment[i];
-            _positionOf[live[i]] = positions[i];
+            _file.SetPlacement(live[i], assignment[i], positions[i]);
         }
 
         _partitions = partitions;
@@ -688,7 +680,7 @@ public sealed partial class VectorCollection : IDisposable
             int oversample = options.Oversample > 0 ? options.Oversample : owner._options.Oversample;
             // At least CandidatesMin are rescored: for small k, k * oversample leaves too little headroom
             // when near-duplicates sit within quantization error of each other, and 32 float rescores are cheap.
-            _candidates = (int)Math.Min(Math.Max((long)k * oversample, CandidatesMin), owner._slotById.Count);
+            _candidates = (int)Math.Min(Math.Max((long)k * oversample, CandidatesMin), owner._idMap.Count);
             (_probes, _probeCount) = ChooseProbes(options.Nprobe > 0 ? Math.Min(options.Nprobe, owner._partitions.Length) : owner.DefaultNprobe);
             _signWords = owner._signCodes ? ScalarQuantizer.SignWordCount(dimension) : 0;
             ReadOnlySpan<float> q = Query;

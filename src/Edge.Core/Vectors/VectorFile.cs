@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using CortexEdge.Core.Clocks;
 
 namespace CortexEdge.Core.Vectors;
 
@@ -12,7 +14,10 @@ namespace CortexEdge.Core.Vectors;
 /// </summary>
 /// <remarks>
 /// Layout (little-endian): a <see cref="HeaderBytes"/>-byte header (magic "CEVF", format version,
-/// dimension, close state, token) then slot i at HeaderBytes + i * dimension * 4. The close state
+/// dimension, close state, token) then slot i at HeaderBytes + i * (dimension * 4 + <see cref="TrailerBytes"/>):
+/// the float32 vector, then a trailer with the slot's HLC version (time, replica) and its partition and
+/// position in the index. The trailer keeps per-slot bookkeeping that only writes read in reclaimable
+/// page cache instead of on the managed heap. The close state
 /// says whether the slots still match the index file (<c>.idx</c>) saved with the same token: it is
 /// set to "open" and synced to disk before the first change of a session (<see cref="MarkOpen"/>) and
 /// back to "closed" with the new token after the index file is saved (<see cref="MarkClosed"/>), so a
@@ -26,7 +31,10 @@ internal sealed unsafe partial class VectorFile : IDisposable
     internal const int HeaderBytes = 4096;
 
     private const uint Magic = 0x46564543; // "CEVF"
-    private const ushort FormatVersion = 2;
+    /// <summary>Bytes after each slot's floats: version time and replica (8 each), partition and position (4 each).</summary>
+    internal const int TrailerBytes = 24;
+
+    private const ushort FormatVersion = 3;
     private const int CloseStateOffset = 12;
     private const int TokenOffset = 16;
     private const uint StateOpen = 0;
@@ -44,7 +52,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
         Path = path;
         _stream = stream;
         Dimension = dimension;
-        _slotBytes = checked(dimension * sizeof(float));
+        _slotBytes = checked((dimension * sizeof(float)) + TrailerBytes);
     }
 
     /// <summary>The file's path.</summary>
@@ -171,6 +179,39 @@ internal sealed unsafe partial class VectorFile : IDisposable
     /// <summary>The vector in slot <paramref name="slot"/>, read straight from the mapping.</summary>
     internal ReadOnlySpan<float> Read(int slot) => Slot(slot);
 
+    /// <summary>The HLC version stored in slot <paramref name="slot"/>'s trailer.</summary>
+    internal HlcTimestamp GetVersion(int slot)
+    {
+        byte* trailer = Trailer(slot);
+        return new HlcTimestamp(Unsafe.ReadUnaligned<ulong>(trailer), Unsafe.ReadUnaligned<ulong>(trailer + 8));
+    }
+
+    /// <summary>Stores <paramref name="version"/> in slot <paramref name="slot"/>'s trailer.</summary>
+    internal void SetVersion(int slot, HlcTimestamp version)
+    {
+        byte* trailer = Trailer(slot);
+        Unsafe.WriteUnaligned(trailer, version.Time);
+        Unsafe.WriteUnaligned(trailer + 8, version.ReplicaId);
+    }
+
+    /// <summary>The partition and position in it recorded for slot <paramref name="slot"/>.</summary>
+    internal (int Partition, int Position) GetPlacement(int slot)
+    {
+        byte* trailer = Trailer(slot);
+        return (Unsafe.ReadUnaligned<int>(trailer + 16), Unsafe.ReadUnaligned<int>(trailer + 20));
+    }
+
+    /// <summary>Records that slot <paramref name="slot"/> sits at <paramref name="position"/> of <paramref name="partition"/>.</summary>
+    internal void SetPlacement(int slot, int partition, int position)
+    {
+        byte* trailer = Trailer(slot);
+        Unsafe.WriteUnaligned(trailer + 16, partition);
+        Unsafe.WriteUnaligned(trailer + 20, position);
+    }
+
+    /// <summary>Records a new position for slot <paramref name="slot"/> within its partition.</summary>
+    internal void SetPosition(int slot, int position) => Unsafe.WriteUnaligned(Trailer(slot) + 20, position);
+
     /// <summary>Writes dirty pages back to the file (msync).</summary>
     internal void Flush() => _view?.Flush();
 
@@ -189,6 +230,16 @@ internal sealed unsafe partial class VectorFile : IDisposable
         }
 
         return new Span<float>(_base + HeaderBytes + ((long)slot * _slotBytes), Dimension);
+    }
+
+    private byte* Trailer(int slot)
+    {
+        if ((uint)slot >= (uint)SlotCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"slot is beyond the capacity {SlotCapacity} of {Path}");
+        }
+
+        return _base + HeaderBytes + ((long)slot * _slotBytes) + (Dimension * sizeof(float));
     }
 
     private void CheckHeader()

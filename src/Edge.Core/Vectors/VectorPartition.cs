@@ -85,8 +85,9 @@ internal sealed class VectorPartition
     {
         if (Count == Slots.Length)
         {
-            // Grow by a quarter: codes dominate memory, and doubling would leave up to half unused.
-            Grow(Slots.Length + Math.Max(16, Slots.Length / 4));
+            // Grow by an eighth: codes dominate memory, and doubling would leave up to half unused
+            // (each member is copied about eight times over the partition's growth; cheap next to encoding).
+            Grow(Slots.Length + Math.Max(16, Slots.Length / 8));
         }
 
         int position = Count++;
