@@ -496,7 +496,7 @@ public sealed partial class VectorCollection : IDisposable
         slot = _slotHigh++;
         if (slot == _ids.Length)
         {
-            int length = _ids.Length + (_ids.Length / 4);
+            int length = _ids.Length + (_ids.Length / 8);
             Array.Resize(ref _ids, length);
             Array.Resize(ref _keys, length);
         }

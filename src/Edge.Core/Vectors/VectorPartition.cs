@@ -85,9 +85,10 @@ internal sealed class VectorPartition
     {
         if (Count == Slots.Length)
         {
-            // Grow by an eighth: codes dominate memory, and doubling would leave up to half unused
-            // (each member is copied about eight times over the partition's growth; cheap next to encoding).
-            Grow(Slots.Length + Math.Max(16, Slots.Length / 8));
+            // Grow by a sixteenth: codes dominate memory, and doubling would leave up to half unused
+            // (each member is copied about sixteen times over the partition's growth, a memcpy that is
+            // cheap next to encoding it once).
+            Grow(Slots.Length + Math.Max(16, Slots.Length / 16));
         }
 
         int position = Count++;
