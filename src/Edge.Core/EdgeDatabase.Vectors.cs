@@ -177,7 +177,7 @@ public sealed partial class EdgeDatabase
     {
         if (Volatile.Read(ref _fault) is null && _wal.DurableLsn >= _wal.LastLsn)
         {
-            _vectors?.SaveIndexFiles();
+            _vectors?.SaveIndexFiles(_store.CheckpointLsn);
         }
     }
 

@@ -256,6 +256,110 @@ public sealed class EdgeDatabaseVectorsTests : IDisposable
     }
 
     [Fact]
+    public async Task Reopen_StateRestoredFromOlderBackup_IndexFilesNotTrustedAndRebuilt()
+    {
+        // The vectors/ folder outlives a restore of state.db and the WAL from an older backup: its
+        // (intact, closed) index files describe newer writes and must not be used.
+        string backup = _directory.Path + ".backup";
+        try
+        {
+            EdgeDatabase database = Open();
+            await database.CreateVectorCollectionAsync("v", 4, VectorMetric.L2);
+            await database.UpsertVectorAsync("v", "old", [1, 2, 3, 4], "doc/old");
+            await database.UpsertVectorAsync("v", "both", [1, 1, 1, 1], "doc/both");
+            database.Dispose();
+            CopyDirectory(_directory.Path, backup);
+
+            database = Open();
+            await database.UpsertVectorAsync("v", "new", [4, 3, 2, 1], "doc/new");
+            await database.DeleteVectorAsync("v", "old");
+            database.Dispose();
+
+            foreach (string entry in Directory.GetFileSystemEntries(_directory.Path))
+            {
+                if (Path.GetFileName(entry) != EdgeDatabase.VectorDirectoryName)
+                {
+                    if (Directory.Exists(entry))
+                    {
+                        Directory.Delete(entry, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(entry);
+                    }
+                }
+            }
+
+            foreach (string entry in Directory.GetFileSystemEntries(backup))
+            {
+                if (Path.GetFileName(entry) != EdgeDatabase.VectorDirectoryName)
+                {
+                    CopyEntry(entry, Path.Combine(_directory.Path, Path.GetFileName(entry)));
+                }
+            }
+
+            using EdgeDatabase restored = Open();
+            VectorCollectionStatistics stats = restored.GetVectorCollectionStatistics("v");
+            Assert.False(stats.LoadedFromIndexFile);
+            Assert.Contains("restored or replaced", stats.IndexFileProblem, StringComparison.Ordinal);
+            Assert.Equal(2, stats.Count);
+            Assert.NotNull(restored.GetVector("v", "old"));
+            Assert.Null(restored.GetVector("v", "new"));
+        }
+        finally
+        {
+            if (Directory.Exists(backup))
+            {
+                Directory.Delete(backup, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Reopen_UnchangedCollectionAfterOtherWrites_StillMapsItsIndexFile()
+    {
+        // A session that writes only documents checkpoints past the LSN the index files were closed at;
+        // the clean close records the new LSN, so the next open still maps them.
+        using (EdgeDatabase database = Open())
+        {
+            await database.CreateVectorCollectionAsync("v", 4, VectorMetric.L2);
+            await database.UpsertVectorAsync("v", "a", [1, 2, 3, 4], "doc/a");
+        }
+
+        using (EdgeDatabase database = Open())
+        {
+            Assert.True(database.GetVectorCollectionStatistics("v").LoadedFromIndexFile);
+            await database.PutAsync("docs", "d1", "{\"x\":1}");
+        }
+
+        using EdgeDatabase reopened = Open();
+        VectorCollectionStatistics stats = reopened.GetVectorCollectionStatistics("v");
+        Assert.True(stats.LoadedFromIndexFile, stats.IndexFileProblem);
+        Assert.Equal("a", reopened.SearchVectors("v", [1, 2, 3, 4], 1)[0].Id);
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (string entry in Directory.GetFileSystemEntries(source))
+        {
+            CopyEntry(entry, Path.Combine(destination, Path.GetFileName(entry)));
+        }
+    }
+
+    private static void CopyEntry(string source, string destination)
+    {
+        if (Directory.Exists(source))
+        {
+            CopyDirectory(source, destination);
+        }
+        else
+        {
+            File.Copy(source, destination, overwrite: true);
+        }
+    }
+
+    [Fact]
     public async Task RemoteOps_LastWriterWinsByHlc_AndTombstonesHideOlderUpserts()
     {
         using EdgeDatabase database = Open();

@@ -86,8 +86,11 @@ public sealed partial class VectorCollection
     /// marks the float32 file closed with the same token. Call it at a clean close, after every applied
     /// op is durable in the owner's log (an index file must never describe a write the log lost).
     /// </summary>
+    /// <param name="indexPath">Where the index file goes.</param>
+    /// <param name="tombstones">The owner's tombstones, saved with the index.</param>
+    /// <param name="stateLsn">The owner's state-store checkpoint LSN now; <see cref="TryOpen"/> must be given the same.</param>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.VectorFileIoError"/> when the file cannot be written; the float32 file then stays open, so the next open rebuilds.</exception>
-    internal void SaveIndexFile(string indexPath, IReadOnlyDictionary<string, HlcTimestamp> tombstones)
+    internal void SaveIndexFile(string indexPath, IReadOnlyDictionary<string, HlcTimestamp> tombstones, long stateLsn)
     {
         ArgumentException.ThrowIfNullOrEmpty(indexPath);
         ArgumentNullException.ThrowIfNull(tombstones);
@@ -127,7 +130,25 @@ public sealed partial class VectorCollection
                 throw new EdgeException(EdgeErrorCode.VectorFileIoError, $"could not save the index of vector collection '{Name}' to {indexPath}: {exception.Message}", exception);
             }
 
-            _file.MarkClosed(token);
+            _file.MarkClosed(token, stateLsn);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// For a collection unchanged since its index file was saved or opened: records the owner's new
+    /// state-store checkpoint LSN (a clean close that checkpointed other writes); no-op otherwise.
+    /// </summary>
+    internal void RecordCleanClose(long stateLsn)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _file.UpdateClosedStateLsn(stateLsn);
         }
         finally
         {
@@ -137,11 +158,12 @@ public sealed partial class VectorCollection
 
     /// <summary>
     /// Opens a collection from its float32 file and index file when both are present, closed with the
-    /// same token and intact; otherwise returns null with <paramref name="problem"/> saying why (the
-    /// caller then creates an empty collection and rebuilds it from its state store).
+    /// same token at <paramref name="stateLsn"/> and intact; otherwise returns null with
+    /// <paramref name="problem"/> saying why (the caller then creates an empty collection and rebuilds
+    /// it from its state store).
     /// </summary>
     internal static VectorCollection? TryOpen(
-        string name, string vectorPath, string indexPath, VectorCollectionOptions options,
+        string name, string vectorPath, string indexPath, VectorCollectionOptions options, long stateLsn,
         out Dictionary<string, HlcTimestamp> tombstones, out EdgeCorruptionException? problem)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -162,6 +184,12 @@ public sealed partial class VectorCollection
             {
                 throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, vectorPath,
                     "the float32 file was not closed after the last index save (the process stopped while the collection was changing)");
+            }
+
+            if (file.ClosedStateLsn != stateLsn)
+            {
+                throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, vectorPath,
+                    $"the index files were closed with the state store at checkpoint LSN {file.ClosedStateLsn}, but it is at {stateLsn} (a restored or replaced state store)");
             }
 
             var collection = new VectorCollection(name, file, options);

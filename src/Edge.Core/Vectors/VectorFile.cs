@@ -14,7 +14,7 @@ namespace CortexEdge.Core.Vectors;
 /// </summary>
 /// <remarks>
 /// Layout (little-endian): a <see cref="HeaderBytes"/>-byte header (magic "CEVF", format version,
-/// dimension, close state, token) then slot i at HeaderBytes + i * (dimension * 4 + <see cref="TrailerBytes"/>):
+/// dimension, close state, token, state LSN) then slot i at HeaderBytes + i * (dimension * 4 + <see cref="TrailerBytes"/>):
 /// the float32 vector, then a trailer with the slot's HLC version (time, replica) and its partition and
 /// position in the index. The trailer keeps per-slot bookkeeping that only writes read in reclaimable
 /// page cache instead of on the managed heap. The close state
@@ -37,6 +37,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
     private const ushort FormatVersion = 3;
     private const int CloseStateOffset = 12;
     private const int TokenOffset = 16;
+    private const int StateLsnOffset = 24;
     private const uint StateOpen = 0;
     private const uint StateClosed = 0x534F4C43; // "CLOS"
     private const int InitialSlotCount = 1024;
@@ -77,6 +78,12 @@ internal sealed unsafe partial class VectorFile : IDisposable
     internal ulong CloseToken { get; private set; }
 
     /// <summary>
+    /// The owner's state-store checkpoint LSN at the clean close (valid when <see cref="IsClosed"/>), so
+    /// files that outlive a restored or replaced state store are not trusted.
+    /// </summary>
+    internal long ClosedStateLsn { get; private set; }
+
+    /// <summary>
     /// Records on disk that the file is being changed (no longer matches the saved index file), before
     /// the first change; a no-op when already open.
     /// </summary>
@@ -98,17 +105,37 @@ internal sealed unsafe partial class VectorFile : IDisposable
     /// Writes every slot to disk (msync), then records that the file matches the index file saved with
     /// <paramref name="token"/>, and syncs that too.
     /// </summary>
-    internal void MarkClosed(ulong token)
+    internal void MarkClosed(ulong token, long stateLsn)
     {
         _view?.Flush();
         _stream.Flush(flushToDisk: true);
-        Span<byte> state = stackalloc byte[12];
+        Span<byte> state = stackalloc byte[20];
         BinaryPrimitives.WriteUInt32LittleEndian(state, StateClosed);
         BinaryPrimitives.WriteUInt64LittleEndian(state[4..], token);
+        BinaryPrimitives.WriteInt64LittleEndian(state[12..], stateLsn);
         RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
         _stream.Flush(flushToDisk: true);
         IsClosed = true;
         CloseToken = token;
+        ClosedStateLsn = stateLsn;
+    }
+
+    /// <summary>
+    /// For a file still closed (unchanged this session): records the state store's new checkpoint LSN,
+    /// so the unchanged index stays usable after a clean close that checkpointed other writes.
+    /// </summary>
+    internal void UpdateClosedStateLsn(long stateLsn)
+    {
+        if (!IsClosed || ClosedStateLsn == stateLsn)
+        {
+            return;
+        }
+
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, stateLsn);
+        RandomAccess.Write(_stream.SafeFileHandle, bytes, StateLsnOffset);
+        _stream.Flush(flushToDisk: true);
+        ClosedStateLsn = stateLsn;
     }
 
     /// <summary>
@@ -129,7 +156,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
             if (stream.Length == 0)
             {
                 file.Allocate(HeaderBytes + ((long)InitialSlotCount * file._slotBytes));
-                Span<byte> header = stackalloc byte[24];
+                Span<byte> header = stackalloc byte[32];
                 BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
                 BinaryPrimitives.WriteUInt16LittleEndian(header[4..], FormatVersion);
                 BinaryPrimitives.WriteInt32LittleEndian(header[8..], dimension);
@@ -244,7 +271,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
 
     private void CheckHeader()
     {
-        Span<byte> header = stackalloc byte[24];
+        Span<byte> header = stackalloc byte[32];
         int read = RandomAccess.Read(_stream.SafeFileHandle, header, 0);
         if (read < header.Length || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
         {
@@ -270,6 +297,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
 
         IsClosed = BinaryPrimitives.ReadUInt32LittleEndian(header[CloseStateOffset..]) == StateClosed;
         CloseToken = BinaryPrimitives.ReadUInt64LittleEndian(header[TokenOffset..]);
+        ClosedStateLsn = BinaryPrimitives.ReadInt64LittleEndian(header[StateLsnOffset..]);
     }
 
     private void Allocate(long length)

@@ -62,6 +62,14 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
     {
         Directory.CreateDirectory(_directory);
         var rebuild = new List<CollectionState>();
+        long stateLsn;
+        using (SqliteCommand meta = connection.CreateCommand())
+        {
+            // The index files are trusted only with the state store they were closed with.
+            meta.CommandText = "SELECT value FROM ce_meta WHERE name = 'checkpoint_lsn';";
+            stateLsn = meta.ExecuteScalar() is long lsn ? lsn : -1;
+        }
+
         using (SqliteCommand collections = connection.CreateCommand())
         {
             collections.CommandText = "SELECT name, dimension, metric FROM ce_vector_collections;";
@@ -78,7 +86,7 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
                 }
 
                 // The index's own files first: mapped, checksummed, no re-quantizing or re-training.
-                CollectionState state = Add(name, (int)dimension, (VectorMetric)metric, tryIndexFile: true);
+                CollectionState state = Add(name, (int)dimension, (VectorMetric)metric, stateLsn);
                 state.Persisted = true;
                 if (!state.Index.LoadedFromIndexFile)
                 {
@@ -144,7 +152,8 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
     /// an index file must not describe writes the log could lose. A failed save is recorded in the
     /// collection's <see cref="VectorCollection.IndexFileProblem"/> and costs only a rebuild at the next open.
     /// </summary>
-    internal void SaveIndexFiles()
+    /// <param name="stateLsn">The state store's checkpoint LSN now; the next <see cref="Load"/> uses the files only if it reads the same.</param>
+    internal void SaveIndexFiles(long stateLsn)
     {
         CollectionState[] states;
         lock (_lock)
@@ -154,14 +163,16 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
 
         foreach (CollectionState state in states)
         {
-            if (!state.Index.HasUnsavedChanges)
-            {
-                continue;
-            }
-
             try
             {
-                state.Index.SaveIndexFile(IndexPath(state.Index.Name), state.Tombstones);
+                if (state.Index.HasUnsavedChanges)
+                {
+                    state.Index.SaveIndexFile(IndexPath(state.Index.Name), state.Tombstones, stateLsn);
+                }
+                else
+                {
+                    state.Index.RecordCleanClose(stateLsn);
+                }
             }
             catch (EdgeException exception) when (exception.Code == EdgeErrorCode.VectorFileIoError)
             {
@@ -414,7 +425,11 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         }
     }
 
-    private CollectionState Add(string name, int dimension, VectorMetric metric, bool tryIndexFile = false)
+    /// <param name="name">Collection name.</param>
+    /// <param name="dimension">Fixed dimension.</param>
+    /// <param name="metric">Fixed metric.</param>
+    /// <param name="stateLsn">At load: the state store's checkpoint LSN, to try the index files; null to create empty.</param>
+    private CollectionState Add(string name, int dimension, VectorMetric metric, long? stateLsn = null)
     {
         string vectorPath = FilePathBase(name) + ".vec";
         string indexPath = IndexPath(name);
@@ -422,9 +437,9 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         VectorCollection? index = null;
         Dictionary<string, HlcTimestamp>? tombstones = null;
         EdgeCorruptionException? problem = null;
-        if (tryIndexFile)
+        if (stateLsn is { } lsn)
         {
-            index = VectorCollection.TryOpen(name, vectorPath, indexPath, options, out tombstones, out problem);
+            index = VectorCollection.TryOpen(name, vectorPath, indexPath, options, lsn, out tombstones, out problem);
         }
 
         if (index is null)

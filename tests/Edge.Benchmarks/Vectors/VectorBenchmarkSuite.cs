@@ -237,11 +237,11 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         // Reopen: save the index file, close, map it again.
         string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
         long saveStart = Stopwatch.GetTimestamp();
-        collection.SaveIndexFile(indexPath, new Dictionary<string, CortexEdge.Core.Clocks.HlcTimestamp>());
+        collection.SaveIndexFile(indexPath, new Dictionary<string, CortexEdge.Core.Clocks.HlcTimestamp>(), stateLsn: 0);
         double saveSeconds = Stopwatch.GetElapsedTime(saveStart).TotalSeconds;
         collection.Dispose();
         long openStart = Stopwatch.GetTimestamp();
-        using (VectorCollection? reopened = VectorCollection.TryOpen(kind, vectorPath, indexPath, options, out _, out CortexEdge.Core.EdgeCorruptionException? problem))
+        using (VectorCollection? reopened = VectorCollection.TryOpen(kind, vectorPath, indexPath, options, 0, out _, out CortexEdge.Core.EdgeCorruptionException? problem))
         {
             double openSeconds = Stopwatch.GetElapsedTime(openStart).TotalSeconds;
             if (reopened is null || reopened.Count != data.Count)

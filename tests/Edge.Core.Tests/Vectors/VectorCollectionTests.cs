@@ -298,11 +298,15 @@ public sealed class VectorCollectionTests : IDisposable
             before = Snapshot(collection, points, Dimension);
             saved = collection.GetStatistics();
             Assert.True(saved.PartitionCount > 1);
-            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp> { ["gone"] = new(42, 7) });
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp> { ["gone"] = new(42, 7) }, stateLsn: 99);
             Assert.False(collection.HasUnsavedChanges);
         }
 
-        using VectorCollection? reopened = VectorCollection.TryOpen("saved", vectorPath, indexPath, options, out Dictionary<string, HlcTimestamp> tombstones, out EdgeCorruptionException? problem);
+        // Another state-store LSN than the one saved with: a restored or replaced state store.
+        Assert.Null(VectorCollection.TryOpen("saved", vectorPath, indexPath, options, 98, out _, out EdgeCorruptionException? stale));
+        Assert.Contains("restored or replaced", stale!.Message, StringComparison.Ordinal);
+
+        using VectorCollection? reopened = VectorCollection.TryOpen("saved", vectorPath, indexPath, options, 99, out Dictionary<string, HlcTimestamp> tombstones, out EdgeCorruptionException? problem);
         Assert.True(reopened is not null, $"seed {seed}: {problem?.Message}");
         Assert.Equal(new HlcTimestamp(42, 7), Assert.Single(tombstones).Value);
         VectorCollectionStatistics stats = reopened.GetStatistics();
@@ -328,11 +332,11 @@ public sealed class VectorCollectionTests : IDisposable
         using (VectorCollection collection = VectorCollection.Create("open", vectorPath, options))
         {
             collection.Upsert("a", [1, 2, 3, 4], "k");
-            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>());
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>(), stateLsn: 1);
             collection.Upsert("b", [4, 3, 2, 1], "k"); // dies here: no second save
         }
 
-        Assert.Null(VectorCollection.TryOpen("open", vectorPath, indexPath, options, out _, out EdgeCorruptionException? problem));
+        Assert.Null(VectorCollection.TryOpen("open", vectorPath, indexPath, options, 1, out _, out EdgeCorruptionException? problem));
         Assert.Equal(EdgeErrorCode.VectorFileCorrupt, problem!.Code);
         Assert.Contains("not closed", problem.Message, StringComparison.Ordinal);
     }
