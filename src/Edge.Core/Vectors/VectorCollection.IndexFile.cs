@@ -419,6 +419,7 @@ public sealed partial class VectorCollection
         string?[] ids = new string?[tableLength];
         string?[] keys = new string?[tableLength];
         var freeSlots = new Stack<int>();
+        _idMap.Reserve(live, ids);
         for (int slot = 0; slot < slotHigh; slot++)
         {
             if (reader.Int32(0, 1, "slot live flag") == 0)
@@ -445,7 +446,7 @@ public sealed partial class VectorCollection
 
             ids[slot] = id;
             _idMap.Add(id, slot, ids);
-            keys[slot] = reader.String("document key");
+            keys[slot] = reader.StringOrSame("document key", id);
         }
 
         int tombstoneCount = reader.Int32(0, int.MaxValue, "tombstone count");
@@ -565,6 +566,14 @@ public sealed partial class VectorCollection
         {
             int byteCount = Int32(1, Math.Max(VectorCodec.IdBytesMax, Documents.DocumentLimits.KeyBytesMax), $"{what} length");
             return Encoding.UTF8.GetString(Take(byteCount));
+        }
+
+        /// <summary>Like <see cref="String"/>, but returns <paramref name="same"/> when the text equals it (a key equal to its id shares the id's string).</summary>
+        internal string StringOrSame(string what, string same)
+        {
+            int byteCount = Int32(1, Math.Max(VectorCodec.IdBytesMax, Documents.DocumentLimits.KeyBytesMax), $"{what} length");
+            ReadOnlySpan<byte> bytes = Take(byteCount);
+            return byteCount == same.Length && Ascii.Equals(bytes, same) ? same : Encoding.UTF8.GetString(bytes);
         }
 
         internal void Copy(Span<byte> destination)

@@ -177,7 +177,8 @@ public sealed partial class VectorCollection : IDisposable
                 _ids[slot] = id;
             }
 
-            _keys[slot] = documentKey;
+            // A key equal to its id (common) shares the id's string instead of holding a second copy.
+            _keys[slot] = string.Equals(documentKey, id, StringComparison.Ordinal) ? _ids[slot] : documentKey;
             _file.Write(slot, vector);
             _file.SetVersion(slot, version);
             AddToPartition(slot, vector);

@@ -28,6 +28,24 @@ internal sealed class VectorIdMap
     /// <summary>Bytes held by the table.</summary>
     internal long AllocatedBytes => _table.Length * 4L;
 
+    /// <summary>Sizes the table for <paramref name="count"/> ids at once (a bulk load), so it never regrows on the way.</summary>
+    internal void Reserve(int count, string?[] ids)
+    {
+        long needed = (count * 4L / 3) + 1;
+        if (needed <= _table.Length * 3L / 4)
+        {
+            return;
+        }
+
+        int length = _table.Length;
+        while (length * 3L / 4 < needed)
+        {
+            length *= 2;
+        }
+
+        Rehash(length, ids);
+    }
+
     /// <summary>The slot of <paramref name="id"/>; false when absent. <paramref name="ids"/>[slot] is the id of each mapped slot.</summary>
     internal bool TryGet(string id, string?[] ids, out int slot)
     {
@@ -121,10 +139,12 @@ internal sealed class VectorIdMap
         _table[i] = slot;
     }
 
-    private void Grow(string?[] ids)
+    private void Grow(string?[] ids) => Rehash(_table.Length * 2, ids);
+
+    private void Rehash(int length, string?[] ids)
     {
         int[] old = _table;
-        _table = new int[old.Length * 2];
+        _table = new int[length];
         Array.Fill(_table, Empty);
         _mask = _table.Length - 1;
         foreach (int slot in old)
