@@ -174,8 +174,10 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
                     state.Index.RecordCleanClose(stateLsn);
                 }
             }
-            catch (EdgeException exception) when (exception.Code == EdgeErrorCode.VectorFileIoError)
+            catch (Exception exception) when (exception is EdgeException or IOException or UnauthorizedAccessException)
             {
+                // Close must not fail over a projection: the float32 file stays open (or keeps its old
+                // state LSN), so the next open rebuilds from SQLite.
                 state.Index.IndexFileProblem = exception.Message;
             }
         }
