@@ -38,8 +38,17 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
                 : scale;
             int large = Math.Max(2_000, (int)(1_000_000 * dataScale));
             int wide = Math.Max(1_000, (int)(100_000 * dataScale));
-            await RunDataSetAsync(report, VectorDataSet.Generate($"{Thousands(large)} x 128 L2", large, QueryCount, 128, 100, VectorMetric.L2, seed: 128), directory, cancellationToken);
-            await RunDataSetAsync(report, VectorDataSet.Generate($"{Thousands(wide)} x 384 cosine", wide, QueryCount, 384, 50, VectorMetric.Cosine, seed: 384), directory, cancellationToken);
+            // CE_BENCH_VECTORS_SETS (for example "384") runs only the listed dimensions' data sets.
+            string sets = Environment.GetEnvironmentVariable("CE_BENCH_VECTORS_SETS") ?? "128,384";
+            if (sets.Split(',').Contains("128"))
+            {
+                await RunDataSetAsync(report, VectorDataSet.Generate($"{Thousands(large)} x 128 L2", large, QueryCount, 128, 100, VectorMetric.L2, seed: 128), directory, cancellationToken);
+            }
+
+            if (sets.Split(',').Contains("384"))
+            {
+                await RunDataSetAsync(report, VectorDataSet.Generate($"{Thousands(wide)} x 384 cosine", wide, QueryCount, 384, 50, VectorMetric.Cosine, seed: 384), directory, cancellationToken);
+            }
         }
         finally
         {
