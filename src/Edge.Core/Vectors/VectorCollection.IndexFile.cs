@@ -359,7 +359,8 @@ public sealed partial class VectorCollection
         int dimension = Dimension;
         int slotHigh = reader.Int32(0, int.MaxValue, "slot high-water mark");
         int live = reader.Int32(0, slotHigh, "live vector count");
-        int partitionCount = reader.Int32(1, int.MaxValue, "partition count");
+        // Bounded by the bytes left for the centroids, so a damaged count cannot ask for a huge array.
+        int partitionCount = reader.Int32(1, (int)Math.Clamp(reader.Remaining / (dimension * sizeof(float)), 1, int.MaxValue), "partition count");
         int trainedCount = reader.Int32(0, int.MaxValue, "trained count");
         bool signCodes = reader.Int32(0, 1, "sign-code flag") == 1;
         if (signCodes != _signCodes)
@@ -571,7 +572,8 @@ public sealed partial class VectorCollection
         /// <summary>Like <see cref="String"/>, but returns <paramref name="same"/> when the text equals it (a key equal to its id shares the id's string).</summary>
         internal string StringOrSame(string what, string same)
         {
-            int byteCount = Int32(1, Math.Max(VectorCodec.IdBytesMax, Documents.DocumentLimits.KeyBytesMax), $"{what} length");
+            // A collection used directly (not through the database) may hold an empty key.
+            int byteCount = Int32(0, Math.Max(VectorCodec.IdBytesMax, Documents.DocumentLimits.KeyBytesMax), $"{what} length");
             ReadOnlySpan<byte> bytes = Take(byteCount);
             return byteCount == same.Length && Ascii.Equals(bytes, same) ? same : Encoding.UTF8.GetString(bytes);
         }
@@ -586,6 +588,8 @@ public sealed partial class VectorCollection
                 destination = destination[piece..];
             }
         }
+
+        internal readonly long Remaining => length - _position;
 
         internal readonly void ExpectEnd()
         {

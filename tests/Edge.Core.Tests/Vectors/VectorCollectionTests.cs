@@ -341,6 +341,92 @@ public sealed class VectorCollectionTests : IDisposable
         Assert.Contains("not closed", problem.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TryOpen_FuzzedIndexFile_OpensOrReportsCorruptionNeverThrows()
+    {
+        // Mutations with the CRCs recomputed reach the parser's bounds checks; without, the CRC catches them.
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        int rounds = int.TryParse(Environment.GetEnvironmentVariable("CE_VECTOR_INDEX_FUZZ_ROUNDS"), out int configured) ? configured : 300;
+        const int Dimension = 8;
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2, PartitionThreshold = 300 };
+        string vectorPath = _directory.File($"f{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        float[] points = VectorTestData.GaussianMixture(random, 700, Dimension, 5, 1.0f);
+        using (VectorCollection collection = VectorCollection.Create("fuzz", vectorPath, options))
+        {
+            for (int i = 0; i < 700; i++)
+            {
+                collection.Upsert($"id{i}", points.AsSpan(i * Dimension, Dimension), i % 3 == 0 ? $"id{i}" : $"key{i}");
+            }
+
+            for (int i = 0; i < 700; i += 11)
+            {
+                collection.Delete($"id{i}");
+            }
+
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp> { ["gone"] = new(5, 6) }, stateLsn: 3);
+        }
+
+        byte[] original = File.ReadAllBytes(indexPath);
+        int opened = 0, rejected = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            byte[] mutated = (byte[])original.Clone();
+            int length = mutated.Length;
+            switch (random.Next(4))
+            {
+                case 0:
+                    length = random.Next(length);
+                    break;
+                case 1:
+                    for (int i = random.Next(1, 4); i > 0; i--)
+                    {
+                        mutated[64 + random.Next(length - 64)] = (byte)random.Next(256);
+                    }
+
+                    break;
+                default:
+                    // A 4-byte field overwritten with a small, large or negative value, CRCs made valid again.
+                    int offset = 64 + (random.Next((length - 64) / 4) * 4);
+                    int value = random.Next(3) switch { 0 => random.Next(-2, 3), 1 => random.Next(), _ => -random.Next() };
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(mutated.AsSpan(offset), value);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(32), Core.TimeSeries.ChunkChecksum.Append(0, mutated.AsSpan(64)));
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(44), Core.TimeSeries.ChunkChecksum.Append(0, mutated.AsSpan(0, 44)));
+                    break;
+            }
+
+            File.WriteAllBytes(indexPath, mutated.AsSpan(0, length).ToArray());
+            VectorCollection? collection;
+            EdgeCorruptionException? problem;
+            try
+            {
+                collection = VectorCollection.TryOpen("fuzz", vectorPath, indexPath, options, 3, out _, out problem);
+            }
+            catch (Exception exception)
+            {
+                Assert.Fail($"seed {seed}, round {round}: TryOpen threw {exception.GetType().Name}: {exception.Message}");
+                return;
+            }
+
+            if (collection is null)
+            {
+                Assert.Equal(EdgeErrorCode.VectorFileCorrupt, problem!.Code);
+                rejected++;
+                continue;
+            }
+
+            using (collection)
+            {
+                // A mutation the checks cannot see (a code or scale byte) still gives a searchable index.
+                Assert.NotEmpty(collection.Search(points.AsSpan(0, Dimension), 5));
+                opened++;
+            }
+        }
+
+        Assert.True(rejected > rounds / 2, $"seed {seed}: only {rejected} of {rounds} mutations were rejected ({opened} opened)");
+    }
+
     private static string[] Snapshot(VectorCollection collection, float[] points, int dimension)
     {
         var lines = new List<string>();
