@@ -376,6 +376,20 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
             }
         }
 
+        // The scan's kernel: one query against 64 consecutive rows per call (four rows per pass).
+        const int Chunk = 64;
+        int[] dots = new int[Chunk];
+        foreach (VectorKernelPath path in new[] { VectorKernelPath.Scalar, VectorKernelPath.Vector128, VectorKernelPaths.BestInt8 })
+        {
+            double single = Throughput(rows, r => Int8Kernels.Dot(codes.AsSpan(0, dimension), codes.AsSpan(r * dimension, dimension), path));
+            double multi = Chunk * Throughput(rows / Chunk, r =>
+            {
+                Int8Kernels.DotRows(codes.AsSpan(0, dimension), codes.AsSpan(r * Chunk * dimension, Chunk * dimension), dots, path);
+                return dots[0];
+            });
+            report.Compare($"kernel {dimension}-d int8 DotRows (64 rows per call), {path}", "M/s", multi, "one Dot call per row", single, lowerIsBetter: false);
+        }
+
         double best = Throughput(rows, r => Int8Kernels.Dot(codes.AsSpan(0, dimension), codes.AsSpan(r * dimension, dimension)));
         report.Compare($"kernel {dimension}-d int8 dot (best path {VectorKernelPaths.BestInt8}) vs float32 dot (best path)", "M/s", best, "float32 best path",
             Throughput(rows, r => (int)FloatKernels.Dot(floats.AsSpan(0, dimension), floats.AsSpan(r * dimension, dimension))), lowerIsBetter: false);
