@@ -166,7 +166,7 @@ internal static class DocumentCodec
             else if (kind == DocumentOperationKind.MergeState)
             {
                 // Throws DocumentMalformed naming the location when the state does not decode.
-                _ = DocumentState.Decode(value, location);
+                _ = DocumentState.Decode(value, reader.Location);
             }
             else if (!value.IsEmpty)
             {
@@ -356,7 +356,7 @@ internal static class DocumentCodec
             _offset = 0;
         }
 
-        private readonly string Location => _location ?? $"WAL LSN {_lsn}";
+        public readonly string Location => _location ?? $"WAL LSN {_lsn}";
 
         public readonly int Offset => _offset;
 
