@@ -12,6 +12,8 @@ namespace CortexEdge.Core;
 /// exported as idempotent ops — each document as one <see cref="DocumentOperationKind.MergeState"/>,
 /// each vector and tombstone with its HLC, each series' readings as append batches — which another
 /// replica applies with <see cref="ApplyStateRecord"/> outside the exactly-once sequence check.
+/// Time-series readings are exported per origin (the replica that wrote them) and must be applied
+/// with a header of that origin, since readings are keyed by (timestamp, origin).
 /// Because every op is a CRDT join (or a last-writer-wins write with its original HLC), applying an
 /// export to a replica that already holds part of the state gives the same result as applying it
 /// to an empty one.
@@ -203,25 +205,43 @@ public sealed partial class EdgeDatabase
         return _documents.PurgeTombstones(_store.FilePath, Math.Min(throughLsn, _checkpointer.CheckpointLsn));
     }
 
+    // Readings are keyed by (timestamp, origin): one append batch per (series, origin), stamped with
+    // that origin so the importing replica keys them the same way (the HLC time is irrelevant here).
     private void ExportTimeSeries(StateTransferSink sink)
     {
-        var readings = new List<TimeSeriesReading>();
+        var byOrigin = new Dictionary<ulong, List<TimeSeriesReading>>();
         byte[] buffer = [];
         foreach (TimeSeriesInfo series in ListSeries())
         {
-            readings.Clear();
-            ReadRange(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax + 1, readings);
-            for (int start = 0; start < readings.Count; start += TimeSeriesLimits.BatchReadingsMax)
+            foreach (List<TimeSeriesReading> list in byOrigin.Values)
             {
-                int count = Math.Min(TimeSeriesLimits.BatchReadingsMax, readings.Count - start);
-                int bytesMax = TimeSeriesBatchCodec.MaxAppendBytes(1, count);
-                if (buffer.Length < bytesMax)
+                list.Clear();
+            }
+
+            foreach ((TimeSeriesReading reading, ulong origin) in ReadRangeWithOrigins(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax + 1))
+            {
+                if (!byOrigin.TryGetValue(origin, out List<TimeSeriesReading>? list))
                 {
-                    buffer = new byte[bytesMax];
+                    byOrigin[origin] = list = [];
                 }
 
-                int length = TimeSeriesBatchCodec.WriteAppend(buffer, series.Name, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(readings).Slice(start, count));
-                sink(WalRecordKind.TimeSeriesBatch, HlcTimestamp.Zero, buffer.AsSpan(0, length));
+                list.Add(reading);
+            }
+
+            foreach ((ulong origin, List<TimeSeriesReading> readings) in byOrigin)
+            {
+                for (int start = 0; start < readings.Count; start += TimeSeriesLimits.BatchReadingsMax)
+                {
+                    int count = Math.Min(TimeSeriesLimits.BatchReadingsMax, readings.Count - start);
+                    int bytesMax = TimeSeriesBatchCodec.MaxAppendBytes(1, count);
+                    if (buffer.Length < bytesMax)
+                    {
+                        buffer = new byte[bytesMax];
+                    }
+
+                    int length = TimeSeriesBatchCodec.WriteAppend(buffer, series.Name, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(readings).Slice(start, count));
+                    sink(WalRecordKind.TimeSeriesBatch, new HlcTimestamp(1, origin), buffer.AsSpan(0, length));
+                }
             }
         }
     }

@@ -111,7 +111,7 @@ internal static class DocumentCodec
         }
 
         byte kindByte = reader.ReadByte();
-        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
@@ -166,7 +166,7 @@ internal static class DocumentCodec
             else if (kind == DocumentOperationKind.MergeState)
             {
                 // Throws DocumentMalformed naming the location when the state does not decode.
-                _ = DocumentState.Decode(value, location);
+                _ = DocumentState.Decode(value, reader.Location);
             }
             else if (!value.IsEmpty)
             {
@@ -202,7 +202,7 @@ internal static class DocumentCodec
     public static bool TryReadCollection(ReadOnlySpan<byte> body, out string collection)
     {
         collection = string.Empty;
-        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             return false;
         }
@@ -356,7 +356,8 @@ internal static class DocumentCodec
             _offset = 0;
         }
 
-        private readonly string Location => _location ?? $"WAL LSN {_lsn}";
+        /// <summary>Where the body came from, for error messages (formatted on use).</summary>
+        public readonly string Location => _location ?? $"WAL LSN {_lsn}";
 
         public readonly int Offset => _offset;
 
