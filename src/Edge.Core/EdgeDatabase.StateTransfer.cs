@@ -12,8 +12,6 @@ namespace CortexEdge.Core;
 /// exported as idempotent ops — each document as one <see cref="DocumentOperationKind.MergeState"/>,
 /// each vector and tombstone with its HLC, each series' readings as append batches — which another
 /// replica applies with <see cref="ApplyStateRecord"/> outside the exactly-once sequence check.
-/// Time-series readings are exported per origin (the replica that wrote them) and must be applied
-/// with a header of that origin, since readings are keyed by (timestamp, origin).
 /// Because every op is a CRDT join (or a last-writer-wins write with its original HLC), applying an
 /// export to a replica that already holds part of the state gives the same result as applying it
 /// to an empty one.
@@ -205,10 +203,12 @@ public sealed partial class EdgeDatabase
         return _documents.PurgeTombstones(_store.FilePath, Math.Min(throughLsn, _checkpointer.CheckpointLsn));
     }
 
-    // Readings are keyed by (timestamp, origin): one append batch per (series, origin), stamped with
-    // that origin so the importing replica keys them the same way (the HLC time is irrelevant here).
     private void ExportTimeSeries(StateTransferSink sink)
     {
+        // Readings merge as a set union keyed by (timestamp, origin): each origin's readings travel
+        // as their own batches with that origin in the timestamp (time 0: readings carry their own
+        // times, and the importer's clock must not jump to them), so the importer files them under
+        // the same origin instead of re-stamping them as the carrier's.
         var byOrigin = new Dictionary<ulong, List<TimeSeriesReading>>();
         byte[] buffer = [];
         foreach (TimeSeriesInfo series in ListSeries())
@@ -240,7 +240,7 @@ public sealed partial class EdgeDatabase
                     }
 
                     int length = TimeSeriesBatchCodec.WriteAppend(buffer, series.Name, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(readings).Slice(start, count));
-                    sink(WalRecordKind.TimeSeriesBatch, new HlcTimestamp(1, origin), buffer.AsSpan(0, length));
+                    sink(WalRecordKind.TimeSeriesBatch, new HlcTimestamp(0, origin), buffer.AsSpan(0, length));
                 }
             }
         }

@@ -356,7 +356,6 @@ internal static class DocumentCodec
             _offset = 0;
         }
 
-        /// <summary>Where the body came from, for error messages (formatted on use).</summary>
         public readonly string Location => _location ?? $"WAL LSN {_lsn}";
 
         public readonly int Offset => _offset;
