@@ -36,21 +36,24 @@ foreach (BenchmarkSuite suite in suites)
 
 DateTime measuredAt = DateTime.UtcNow;
 string machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
-string header = $"Measured {measuredAt:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, " +
+string header = $"Measured on {Environment.ProcessorCount} cores, " +
     $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} " +
-    $"({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}), CE_BENCH_SCALE={scale}. " +
-    "Produced by `scripts/bench.sh`; latencies are p50/p99 of per-operation samples, never means.";
-string markdown = report.ToMarkdown(header);
+    $"({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}), CE_BENCH_SCALE={scale}; each suite's date is in its section, and its figures and peers come from that one run. " +
+    "Produced by `scripts/bench.sh [suite ...]` (naming suites re-measures those and keeps the other sections); latencies are p50/p99 of per-operation samples, never means.";
 if (outPath is not null)
 {
-    File.WriteAllText(outPath, markdown);
+    // A run of some suites replaces their sections and keeps the others (each suite is one run: ours and the peer's figures together).
     string jsonPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, "benchmarks.json");
-    File.WriteAllText(jsonPath, report.ToJson(machine, measuredAt));
+    bool partial = selected.Count > 0;
+    string? previousMarkdown = partial && File.Exists(outPath) ? File.ReadAllText(outPath) : null;
+    string? previousJson = partial && File.Exists(jsonPath) ? File.ReadAllText(jsonPath) : null;
+    File.WriteAllText(outPath, report.ToMarkdown(header, measuredAt, previousMarkdown));
+    File.WriteAllText(jsonPath, report.ToJson(machine, measuredAt, previousJson));
     Console.WriteLine($"wrote {outPath} and {jsonPath}");
 }
 else
 {
-    Console.WriteLine(markdown);
+    Console.WriteLine(report.ToMarkdown(header, measuredAt));
 }
 
 return 0;

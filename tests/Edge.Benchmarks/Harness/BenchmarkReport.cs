@@ -49,14 +49,42 @@ public sealed class BenchmarkReport
         _ => value.ToString("0.000", CultureInfo.InvariantCulture),
     };
 
-    public string ToMarkdown(string header)
+    /// <summary>
+    /// The whole document: this run's sections, and — when <paramref name="previous"/> (an earlier
+    /// BENCHMARKS.md) is given — the earlier sections of suites this run did not measure, kept
+    /// verbatim with their own dates, so one suite can be re-measured without re-running the rest.
+    /// </summary>
+    public string ToMarkdown(string header, DateTime measuredAt, string? previous = null)
     {
+        var kept = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (previous is not null)
+        {
+            foreach (string section in previous.Split("\n## ").Skip(1))
+            {
+                int start = section.IndexOf("Suite `", StringComparison.Ordinal);
+                int end = start < 0 ? -1 : section.IndexOf('`', start + 7);
+                string name = end < 0 ? string.Empty : section[(start + 7)..end];
+                if (name.Length > 0 && !_sections.Any(s => s.Suite == name))
+                {
+                    kept[name] = "## " + section.TrimEnd() + "\n\n";
+                }
+            }
+        }
+
         var sb = new StringBuilder();
         sb.AppendLine("# Benchmarks").AppendLine().AppendLine(header).AppendLine();
-        foreach (var (suite, title, lines) in _sections)
+        var ordered = _sections.Select(s => (s.Suite, Text: (string?)null)).Concat(kept.Select(k => (Suite: k.Key, Text: (string?)k.Value))).OrderBy(s => s.Suite, StringComparer.Ordinal);
+        foreach (var (name, text) in ordered)
         {
+            if (text is not null)
+            {
+                sb.Append(text);
+                continue;
+            }
+
+            var (suite, title, lines) = _sections.First(s => s.Suite == name);
             sb.AppendLine($"## {title}").AppendLine();
-            sb.AppendLine($"Suite `{suite}`. A ratio above 1 means CortexEdge is better by that factor.").AppendLine();
+            sb.AppendLine($"Suite `{suite}`, measured {measuredAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC. A ratio above 1 means CortexEdge is better by that factor.").AppendLine();
             sb.AppendLine("| metric | CortexEdge | peer | peer figure | ratio | note |");
             sb.AppendLine("|---|---|---|---|---|---|");
             foreach (string line in lines.Where(l => !l.StartsWith("NOTE:", StringComparison.Ordinal)))
@@ -74,13 +102,28 @@ public sealed class BenchmarkReport
         return sb.ToString();
     }
 
-    /// <summary>One JSON entry per figure: name, value, unit, peer, peer_value, ratio, command, date, machine.</summary>
-    public string ToJson(string machine, DateTime date)
+    /// <summary>
+    /// One JSON entry per figure: name, value, unit, peer, peer_value, ratio, command, date, machine;
+    /// entries of <paramref name="previous"/> (an earlier benchmarks.json) whose suite this run did not measure are kept.
+    /// </summary>
+    public string ToJson(string machine, DateTime date, string? previous = null)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartArray();
+            if (previous is not null)
+            {
+                using JsonDocument earlier = JsonDocument.Parse(previous);
+                foreach (JsonElement entry in earlier.RootElement.EnumerateArray())
+                {
+                    if (entry.TryGetProperty("suite", out JsonElement suite) && !_sections.Any(s => s.Suite == suite.GetString()))
+                    {
+                        entry.WriteTo(writer);
+                    }
+                }
+            }
+
             foreach (Entry e in _entries)
             {
                 writer.WriteStartObject();
