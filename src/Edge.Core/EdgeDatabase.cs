@@ -66,6 +66,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
         {
             _store = StateStore.Open(directory, _modules);
             _documents.LocalReplicaId = _store.ReplicaId;
+            _timeSeries.LocalReplicaId = _store.ReplicaId;
             _clock = new HybridClock(_store.ReplicaId, options.TimeProvider, options.MaxClockSkew);
             _clock.AdvanceTo(_store.ClockTime);
             _originSequence = _store.OriginSequence;
@@ -311,7 +312,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private IStateModule[] CreateBuiltInModules() => [_documents, _timeSeries, CreateVectorModule()];
+    private IStateModule[] CreateBuiltInModules() => [_documents, _timeSeries, CreateVectorModule(), new WithheldOpModule()];
 
     private StateReadConnection RentStateReader() => _store.RentReader();
 

@@ -76,6 +76,15 @@ internal static class DocumentCodec
         }
     }
 
+    /// <summary>Encodes a <see cref="DocumentOperationKind.MergeState"/> op carrying <paramref name="encodedState"/> (a <see cref="DocumentState"/> encoding).</summary>
+    public static void EncodeMergeState(ArrayBufferWriter<byte> output, string collection, string key, ReadOnlySpan<byte> encodedState)
+    {
+        WriteHeader(output, DocumentOperationKind.MergeState, collection, key);
+        WriteVarInt(output, 1);
+        WriteName(output, string.Empty, "field name", DocumentLimits.FieldNameBytesMax);
+        WriteBytes(output, encodedState);
+    }
+
     /// <summary>Encodes a delete.</summary>
     public static void EncodeDelete(ArrayBufferWriter<byte> output, string collection, string key)
     {
@@ -102,7 +111,7 @@ internal static class DocumentCodec
         }
 
         byte kindByte = reader.ReadByte();
-        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
@@ -121,7 +130,7 @@ internal static class DocumentCodec
         }
 
         byte kindByte = reader.ReadByte();
-        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
@@ -133,6 +142,11 @@ internal static class DocumentCodec
         if (kind == DocumentOperationKind.Delete && count != 0)
         {
             throw reader.Error($"a delete carries {count} fields");
+        }
+
+        if (kind == DocumentOperationKind.MergeState && count != 1)
+        {
+            throw reader.Error($"a state merge carries {count} fields, not 1");
         }
 
         var fields = new DocumentField[count];
@@ -149,6 +163,11 @@ internal static class DocumentCodec
             {
                 reader.CheckCrdtField(value, name);
             }
+            else if (kind == DocumentOperationKind.MergeState)
+            {
+                // Throws DocumentMalformed naming the location when the state does not decode.
+                _ = DocumentState.Decode(value, reader.Location);
+            }
             else if (!value.IsEmpty)
             {
                 reader.CheckJson(value, name);
@@ -159,6 +178,77 @@ internal static class DocumentCodec
 
         reader.CheckEnd();
         return new DocumentOperation(kind, collection, key, fields);
+    }
+
+    /// <summary>Encodes a decoded operation again, field for field (values are written as they are: JSON, or CRDT deltas).</summary>
+    public static void Encode(ArrayBufferWriter<byte> output, DocumentOperation operation)
+    {
+        int start = output.WrittenCount;
+        WriteHeader(output, operation.Kind, operation.Collection, operation.Key);
+        WriteVarInt(output, (ulong)operation.Fields.Count);
+        foreach (DocumentField field in operation.Fields)
+        {
+            WriteName(output, field.Name, "field name", DocumentLimits.FieldNameBytesMax);
+            WriteBytes(output, field.Utf8JsonValue.Span);
+        }
+
+        if (output.WrittenCount - start > DocumentLimits.EncodedBytesMax)
+        {
+            throw new EdgeException(EdgeErrorCode.DocumentTooLarge, $"Document '{operation.Key}' in collection '{operation.Collection}' encodes to {output.WrittenCount - start} bytes; the limit is {DocumentLimits.EncodedBytesMax}.");
+        }
+    }
+
+    /// <summary>Reads only the collection name of an encoded body (format version, kind, collection); false when that prefix does not decode.</summary>
+    public static bool TryReadCollection(ReadOnlySpan<byte> body, out string collection)
+    {
+        collection = string.Empty;
+        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        {
+            return false;
+        }
+
+        if (!VarInt.TryRead(body[2..], out ulong length, out int read) || length == 0 || length > DocumentLimits.CollectionNameBytesMax || (ulong)(body.Length - 2 - read) < length)
+        {
+            return false;
+        }
+
+        try
+        {
+            collection = StrictUtf8.GetString(body.Slice(2 + read, (int)length));
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads a <see cref="DocumentOperationKind.MergeState"/> body without decoding the state (the
+    /// caller decodes it once): its collection, key and the state's encoding.
+    /// </summary>
+    /// <exception cref="EdgeCorruptionException">DocumentMalformed: not a well-formed state merge.</exception>
+    public static ReadOnlySpan<byte> ReadMergeState(ReadOnlySpan<byte> body, string location, out string collection, out string key)
+    {
+        var reader = new SpanReader(body, location);
+        byte version = reader.ReadByte();
+        byte kind = reader.ReadByte();
+        if (version != FormatVersion || kind != (byte)DocumentOperationKind.MergeState)
+        {
+            throw reader.Error($"expected a state merge (format {FormatVersion}, kind {(byte)DocumentOperationKind.MergeState}); got format {version}, kind {kind}");
+        }
+
+        collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
+        key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
+        if (reader.ReadCount(DocumentLimits.FieldCountMax, "field count") != 1)
+        {
+            throw reader.Error("a state merge carries exactly one field");
+        }
+
+        reader.ReadString(DocumentLimits.FieldNameBytesMax, "field name", allowEmpty: true);
+        ReadOnlySpan<byte> state = reader.ReadBytes(DocumentLimits.EncodedBytesMax, "field value");
+        reader.CheckEnd();
+        return state;
     }
 
     /// <summary>Checks a collection name or key before it is written.</summary>
@@ -266,7 +356,7 @@ internal static class DocumentCodec
             _offset = 0;
         }
 
-        private readonly string Location => _location ?? $"WAL LSN {_lsn}";
+        public readonly string Location => _location ?? $"WAL LSN {_lsn}";
 
         public readonly int Offset => _offset;
 

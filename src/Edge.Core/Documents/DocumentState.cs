@@ -99,6 +99,13 @@ internal sealed class DocumentState
     /// </summary>
     public CrdtMergeOutcome Apply(DocumentOperation operation, HlcTimestamp timestamp)
     {
+        if (operation.Kind == DocumentOperationKind.MergeState)
+        {
+            // The state carries its own timestamps; the op's stamp is only where it travelled.
+            Merge(Decode(operation.Fields[0].Utf8JsonValue.Span, $"state merge of '{operation.Key}'"));
+            return CrdtMergeOutcome.Unchanged;
+        }
+
         LastChange = HlcTimestamp.Max(LastChange, timestamp);
         if (operation.Kind is DocumentOperationKind.Put or DocumentOperationKind.Delete or DocumentOperationKind.CrdtDelete)
         {

@@ -276,6 +276,9 @@ internal sealed class DocumentStateModule : IStateModule
         return state is { Exists: true } ? new EdgeDocument(collection, key, state.ToJsonUtf8(), state.LastChange) : null;
     }
 
+    /// <summary>The HLC of the last op folded into the document, deletes included; zero when no op ever touched it (or its state was lost).</summary>
+    public Clocks.HlcTimestamp GetLastChange(string collection, string key) => GetState(collection, key)?.LastChange ?? Clocks.HlcTimestamp.Zero;
+
     /// <summary>Conflicts counted per collection over the database's life (checkpointed totals plus ops applied since).</summary>
     public IReadOnlyDictionary<string, CollectionConflictStats> GetConflictStats()
     {
@@ -518,6 +521,200 @@ internal sealed class DocumentStateModule : IStateModule
         return true;
     }
 
+    /// <summary>Exports every checkpointed document (tombstones included) as a <see cref="DocumentOperationKind.MergeState"/> op; call with the overlay empty.</summary>
+    public void ExportState(SqliteConnection connection, SqliteTransaction transaction, StateTransferSink sink)
+    {
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = "SELECT collection, key, state FROM ce_documents ORDER BY collection, key;";
+        using SqliteDataReader rows = select.ExecuteReader();
+        var buffer = new ArrayBufferWriter<byte>(256);
+        while (rows.Read())
+        {
+            buffer.ResetWrittenCount();
+            DocumentCodec.EncodeMergeState(buffer, rows.GetString(0), rows.GetString(1), (byte[])rows.GetValue(2));
+            sink(WalRecordKind.Document, HlcTimestamp.Zero, buffer.WrittenSpan);
+        }
+    }
+
+    /// <summary>
+    /// Merges <see cref="DocumentOperationKind.MergeState"/> op bodies straight into the checkpointed
+    /// rows, in one transaction on a connection of its own (read, join, write back; SQLite serializes
+    /// it with the checkpointer, which merges its own deltas over whatever row it reads). Reads stay
+    /// correct because they merge the overlay over SQLite, and a join commutes.
+    /// </summary>
+    public int MergeIntoStore(string stateFile, IReadOnlyList<ReadOnlyMemory<byte>> bodies, long lsn)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = SelectStateSql;
+        SqliteParameter selectCollection = select.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter selectKey = select.Parameters.Add("$key", SqliteType.Text);
+        select.Prepare();
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText =
+            "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
+            "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
+        SqliteParameter upsertCollection = upsert.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
+        SqliteParameter upsertJson = upsert.Parameters.Add("$json", SqliteType.Text);
+        SqliteParameter upsertLsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
+        upsert.Prepare();
+        upsertLsn.Value = lsn;
+        // A new replica's table is empty: nothing to read and join, the leader's encoding is stored as is.
+        bool empty;
+        using (SqliteCommand any = connection.CreateCommand())
+        {
+            any.Transaction = transaction;
+            any.CommandText = "SELECT NOT EXISTS(SELECT 1 FROM ce_documents);";
+            empty = Convert.ToBoolean(any.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // Decoding and materializing JSON is most of the cost and needs no SQLite: done in parallel,
+        // then the rows are written in order on this connection.
+        var prepared = new PreparedState[bodies.Count];
+        try
+        {
+            Parallel.For(0, bodies.Count, i =>
+            {
+                ReadOnlySpan<byte> encoded = DocumentCodec.ReadMergeState(bodies[i].Span, "snapshot document", out string collection, out string key);
+                DocumentState state = DocumentState.Decode(encoded, $"snapshot document '{key}'");
+                prepared[i] = new PreparedState(collection, key, state, encoded.ToArray(), empty && state.Exists ? state.ToJson() : null);
+            });
+        }
+        catch (AggregateException exception) when (exception.InnerException is EdgeException inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+        }
+
+        foreach (PreparedState item in prepared)
+        {
+            DocumentState state = item.State;
+            byte[] stored = item.Encoded;
+            string? json = item.Json;
+            if (!empty && ReadExisting(item.Collection, item.Key) is { } existing)
+            {
+                existing.Merge(state);
+                state = existing;
+                stored = state.Encode();
+                json = state.Exists ? state.ToJson() : null;
+            }
+            else if (!empty)
+            {
+                json = state.Exists ? state.ToJson() : null;
+            }
+
+            upsertCollection.Value = item.Collection;
+            upsertKey.Value = item.Key;
+            upsertState.Value = stored;
+            upsertJson.Value = json is null ? DBNull.Value : json;
+            upsert.ExecuteNonQuery();
+        }
+
+        DocumentState? ReadExisting(string collection, string key)
+        {
+            selectCollection.Value = collection;
+            selectKey.Value = key;
+            return ReadState(select, collection, key);
+        }
+
+        transaction.Commit();
+        return bodies.Count;
+    }
+
+    /// <summary>Collection and key of every document that may be visible (checkpointed rows with JSON, plus the overlay).</summary>
+    public List<(string Collection, string Key)> ListVisibleKeys()
+    {
+        var keys = new HashSet<(string, string)>();
+        lock (_overlayLock)
+        {
+            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
+            {
+                foreach (string key in collection.Value.Keys)
+                {
+                    keys.Add((collection.Key, key));
+                }
+            }
+        }
+
+        using (StateReadConnection reader = _rentReader())
+        {
+            using SqliteCommand select = reader.Connection.CreateCommand();
+            select.CommandText = "SELECT collection, key FROM ce_documents WHERE json IS NOT NULL;";
+            using SqliteDataReader rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                keys.Add((rows.GetString(0), rows.GetString(1)));
+            }
+        }
+
+        return [.. keys];
+    }
+
+    /// <summary>
+    /// Deletes checkpointed tombstone rows (json NULL) whose last checkpoint is at or below
+    /// <paramref name="throughLsn"/> and that have no overlay entry, on a connection of its own
+    /// (SQLite serializes it with the checkpointer's transactions).
+    /// </summary>
+    public int PurgeTombstones(string stateFile, long throughLsn)
+    {
+        HashSet<(string, string)> pending = [];
+        lock (_overlayLock)
+        {
+            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
+            {
+                foreach (string key in collection.Value.Keys)
+                {
+                    pending.Add((collection.Key, key));
+                }
+            }
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        var victims = new List<(string Collection, string Key)>();
+        using (SqliteCommand select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT collection, key FROM ce_documents WHERE json IS NULL AND lsn <= $lsn;";
+            select.Parameters.AddWithValue("$lsn", throughLsn);
+            using SqliteDataReader rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                var id = (rows.GetString(0), rows.GetString(1));
+                if (!pending.Contains(id))
+                {
+                    victims.Add(id);
+                }
+            }
+        }
+
+        using (SqliteCommand delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM ce_documents WHERE collection = $collection AND key = $key AND json IS NULL;";
+            SqliteParameter collectionParameter = delete.Parameters.Add("$collection", SqliteType.Text);
+            SqliteParameter keyParameter = delete.Parameters.Add("$key", SqliteType.Text);
+            foreach ((string collection, string key) in victims)
+            {
+                collectionParameter.Value = collection;
+                keyParameter.Value = key;
+                delete.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        return victims.Count;
+    }
+
     private static DocumentState? ReadState(SqliteCommand select, string collection, string key)
     {
         using SqliteDataReader row = select.ExecuteReader();
@@ -567,6 +764,8 @@ internal sealed class DocumentStateModule : IStateModule
 
     /// <summary>First and last staged op of a document.</summary>
     private readonly record struct StagedChain(int Head, int Tail);
+
+    private readonly record struct PreparedState(string Collection, string Key, DocumentState State, byte[] Encoded, string? Json);
 
     private sealed class OverlayEntry
     {

@@ -336,6 +336,61 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         return state.Tombstones.TryGetValue(id, out HlcTimestamp tombstone) ? tombstone : HlcTimestamp.Zero;
     }
 
+    /// <summary>Exports every checkpointed collection, vector and tombstone as ops (vectors with their HLC); call after a checkpoint.</summary>
+    public void ExportState(SqliteConnection connection, SqliteTransaction transaction, StateTransferSink sink)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var metrics = new Dictionary<string, VectorMetric>(StringComparer.Ordinal);
+        using (SqliteCommand collections = connection.CreateCommand())
+        {
+            collections.Transaction = transaction;
+            collections.CommandText = "SELECT name, dimension, metric FROM ce_vector_collections ORDER BY name;";
+            using SqliteDataReader rows = collections.ExecuteReader();
+            while (rows.Read())
+            {
+                var metric = (VectorMetric)rows.GetInt64(2);
+                metrics[rows.GetString(0)] = metric;
+                buffer.ResetWrittenCount();
+                VectorCodec.EncodeCreateCollection(buffer, rows.GetString(0), (int)rows.GetInt64(1), metric);
+                sink(WalRecordKind.Vector, HlcTimestamp.Zero, buffer.WrittenSpan);
+            }
+        }
+
+        using SqliteCommand vectors = connection.CreateCommand();
+        vectors.Transaction = transaction;
+        vectors.CommandText = "SELECT collection, id, key, vector, hlc_time, hlc_replica FROM ce_vectors ORDER BY collection, id;";
+        using SqliteDataReader vectorRows = vectors.ExecuteReader();
+        float[] values = [];
+        while (vectorRows.Read())
+        {
+            string collection = vectorRows.GetString(0);
+            string id = vectorRows.GetString(1);
+            var version = new HlcTimestamp(unchecked((ulong)vectorRows.GetInt64(4)) ^ SignBit, unchecked((ulong)vectorRows.GetInt64(5)) ^ SignBit);
+            buffer.ResetWrittenCount();
+            if (vectorRows.IsDBNull(2))
+            {
+                VectorCodec.EncodeDelete(buffer, collection, id);
+            }
+            else
+            {
+                byte[] blob = (byte[])vectorRows.GetValue(3);
+                if (values.Length != blob.Length / sizeof(float))
+                {
+                    values = new float[blob.Length / sizeof(float)];
+                }
+
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
+                }
+
+                VectorCodec.EncodeUpsert(buffer, collection, id, vectorRows.GetString(2), metrics.GetValueOrDefault(collection), values);
+            }
+
+            sink(WalRecordKind.Vector, version, buffer.WrittenSpan);
+        }
+    }
+
     private static byte[] ToBlob(float[] vector)
     {
         byte[] blob = new byte[vector.Length * sizeof(float)];
