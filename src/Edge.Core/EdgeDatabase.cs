@@ -270,6 +270,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
             _checkpointer.Stop(finalCheckpoint: Volatile.Read(ref _fault) is null);
             _checkpointer.Dispose();
             _wal.Dispose();
+            SaveVectorIndexFiles();
         }
         finally
         {

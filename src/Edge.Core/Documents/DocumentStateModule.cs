@@ -727,6 +727,8 @@ internal sealed class DocumentStateModule : IStateModule
         return DocumentState.Decode(blob, $"table ce_documents, collection '{collection}', key '{key}'");
     }
 
+    private readonly record struct PreparedState(string Collection, string Key, DocumentState State, byte[] Encoded, string? Json);
+
     /// <summary>The state a document's staged ops make from nothing (decoded and checked now, in LSN order).</summary>
     private DocumentState StagedDelta(StagedChain chain)
     {
@@ -764,8 +766,6 @@ internal sealed class DocumentStateModule : IStateModule
 
     /// <summary>First and last staged op of a document.</summary>
     private readonly record struct StagedChain(int Head, int Tail);
-
-    private readonly record struct PreparedState(string Collection, string Key, DocumentState State, byte[] Encoded, string? Json);
 
     private sealed class OverlayEntry
     {
