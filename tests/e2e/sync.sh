@@ -115,3 +115,14 @@ kill -TERM "$leader"; wait "$leader"
 after=$(lsn)
 [ "$code" = 0 ] && [ "$rc" = 0 ] && [ "$after" = $((base + 60000)) ]
 check sync-sigkill-exact $? "node-d exit $code, resync rc $rc, leader last_lsn $base -> $after (want +60000): $(tail -n 2 "$work/sync-d.log")"
+
+# A leader that keeps only part of its log bootstraps a new node from a snapshot (then deltas):
+# the node ends with exactly the leader's documents.
+"$bin" leader --db "$work/leader" --broker "$broker" --fleet e2e --log-retention 1000 >> "$work/leader.log" 2>&1 &
+leader=$!; pids+=($leader)
+wait_for 30 bash -c "[ \$(grep -c 'log retention 1000' '$work/leader.log') -ge 1 ]"
+rc=0; sync_node e node-e || rc=1
+kill -TERM "$leader"; wait "$leader"
+lscan=$(scan leader); escan=$(scan e)
+[ "$rc" = 0 ] && grep -q "snapshot(s) imported" "$work/sync-e.log" && [ "$lscan" = "$escan" ]
+check sync-snapshot-bootstrap $? "rc $rc: $(tail -n 2 "$work/sync-e.log"); leader and node-e documents equal: $([ "$lscan" = "$escan" ] && echo yes || echo no)"

@@ -66,14 +66,30 @@ internal static class SyncCommands
     {
         var common = new CommonOptions();
         var command = new Command("leader", "Run the upstream sync leader of a fleet until SIGTERM or SIGINT.");
+        var logRetention = new Option<long>("--log-retention")
+        {
+            Description = "Keep only about this many records of the log for nodes to download (0: the whole log). Nodes that are new or behind the pruned log are bootstrapped from a snapshot.",
+            DefaultValueFactory = _ => 0,
+        };
+        logRetention.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() < 0)
+            {
+                r.AddError("--log-retention must be 0 (keep the whole log) or a positive number of records");
+            }
+        });
         common.AddTo(command);
+        command.Options.Add(logRetention);
         command.SetAction((result, cancellationToken) => Run(result, common, cancellationToken, async (database, output, cancellationToken) =>
         {
             string fleet = result.GetValue(common.Fleet)!;
-            var store = new EdgeDatabaseLeaderStore(database);
-            await using var leader = new MqttSyncLeader(new MqttClient(common.Client(result, "ce-leader-" + fleet)), store, fleet, new SyncSessionOptions { SnapshotNewNodes = false });
+            long retention = result.GetValue(logRetention);
+            var store = new EdgeDatabaseLeaderStore(database) { LogRetentionRecords = retention };
+            // With the whole log kept, new nodes replay it; with a retention bound they take a snapshot then deltas.
+            await using var leader = new MqttSyncLeader(new MqttClient(common.Client(result, "ce-leader-" + fleet)), store, fleet, new SyncSessionOptions { SnapshotNewNodes = retention > 0 });
             Task serving = leader.RunAsync(cancellationToken);
-            await output.WriteLineAsync($"leader serving fleet '{fleet}' on {result.GetValue(common.Broker)} (replica {database.ReplicaId:X16})");
+            string kept = retention > 0 ? $"log retention {retention} records" : "whole log kept";
+            await output.WriteLineAsync($"leader serving fleet '{fleet}' on {result.GetValue(common.Broker)} (replica {database.ReplicaId:X16}, {kept})");
             await output.FlushAsync(CancellationToken.None);
             try
             {
@@ -113,7 +129,9 @@ internal static class SyncCommands
             try
             {
                 SyncStatus status = await session.SyncOnceAsync(SyncScope.All, deadline.Token);
-                await output.WriteLineAsync($"synced node '{name}': uploaded through seq {status.UploadCursor}, downloaded through leader LSN {status.DownloadCursor}, backlog {status.Backlog.TotalOps} ops");
+                long snapshots = session.Session.Counters.SnapshotsImported;
+                string bootstrap = snapshots > 0 ? $", {snapshots} snapshot(s) imported" : string.Empty;
+                await output.WriteLineAsync($"synced node '{name}': uploaded through seq {status.UploadCursor}, downloaded through leader LSN {status.DownloadCursor}, backlog {status.Backlog.TotalOps} ops{bootstrap}");
                 await output.FlushAsync(CancellationToken.None);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
