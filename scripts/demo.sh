@@ -16,6 +16,7 @@ command -v mosquitto >/dev/null || scripts/setup.sh
 work=$(mktemp -d /tmp/cortex-edge-demo.XXXXXX)
 pids=()
 cleanup() { # newest first: sensors stop before the broker they publish to
+  set +e # under errexit the first `wait` on a process stopped by SIGTERM (status 143) would end the trap and leave the rest running
   for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[i]}" 2>/dev/null; wait "${pids[i]}" 2>/dev/null; done
   rm -rf "$work"
 }
