@@ -28,7 +28,7 @@ namespace CortexEdge.Sync.Sync;
 /// origin and sequence, no content; the same <see cref="WalRecordKind.WithheldOp"/> the manifest
 /// uses), so the leader's sequence of this origin stays dense and the ops after them still
 /// upload. Their timestamps left with the WAL: a placeholder changes no state, so it carries the
-/// last dropped op's HLC when the store saw it, else the clock's current time.</para>
+/// last dropped op's HLC when the store saw it, else the first kept op's, else the clock's.</para>
 /// <para>Download: ops of other origins are applied and the WAL is flushed before the download
 /// cursor is persisted, so the cursor never runs ahead of the ops (a crash in between re-downloads
 /// ops that are then skipped as duplicates).</para>
@@ -62,7 +62,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private readonly List<Task> _pendingApplies = [];
     private long _scannedThroughLsn;
     private long _droppedThrough; // own sequences in (_uploadCursor, _droppedThrough] leave as withheld placeholders
-    private ulong _droppedHlc;
+    private ulong _droppedHlc; // 0: unknown, see DroppedHlc
     private long _uploadCursor;
     private long _downloadCursor;
     private string? _nodeName;
@@ -204,9 +204,11 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
             int count = 0;
             long bytes = 0;
-            for (long seq = Math.Max(afterSeq, _uploadCursor) + 1; seq <= Math.Min(maxSeq, _droppedThrough) && count < maxCount; seq++)
+            long placeholderFirst = Math.Max(afterSeq, _uploadCursor) + 1;
+            ulong hlc = placeholderFirst <= _droppedThrough ? DroppedHlc : 0;
+            for (long seq = placeholderFirst; seq <= Math.Min(maxSeq, _droppedThrough) && count < maxCount; seq++)
             {
-                SyncOp placeholder = DatabaseOpManifest.Withheld(new SyncOp(ReplicaId, seq, _droppedHlc, SyncOpFlags.None, ReadOnlyMemory<byte>.Empty));
+                SyncOp placeholder = DatabaseOpManifest.Withheld(new SyncOp(ReplicaId, seq, hlc, SyncOpFlags.None, ReadOnlyMemory<byte>.Empty));
                 if (count > 0 && bytes + placeholder.Payload.Length > maxPayloadBytes)
                 {
                     return count;
@@ -298,7 +300,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         if (_droppedThrough >= droppedFirst)
         {
             long placeholders = _droppedThrough - droppedFirst + 1;
-            normal = (placeholders, placeholders, _droppedHlc, _droppedThrough); // one payload byte each
+            normal = (placeholders, placeholders, DroppedHlc, _droppedThrough); // one payload byte each
         }
 
         foreach (OwnOp op in _own)
@@ -756,6 +758,10 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             $"{p.SnapshotId:X16}:{p.SnapshotLsn}:{p.Total}:{p.TotalBytes}:{p.Checksum}:{_chunkBytes}:{(_pendingImporting ? 1 : 0)}"));
     }
 
+    // The placeholders' HLC: the last dropped op's when it was indexed, else the first kept op's (no
+    // older than any dropped one, so the backlog's age stays honest), else the clock's current time.
+    private ulong DroppedHlc => _droppedHlc != 0 ? _droppedHlc : _own.Count > 0 ? _own[0].Hlc : _db.Clock.Now().Time;
+
     // Newest own sequence known: indexed, dropped or acknowledged.
     private long LastKnownSeq => _own.Count > 0 ? _own[^1].Seq : Math.Max(_uploadCursor, _droppedThrough);
 
@@ -794,7 +800,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             forget++;
         }
 
-        _droppedHlc = forget > 0 ? _own[forget - 1].Hlc : _db.Clock.Now().Time;
+        _droppedHlc = forget > 0 ? _own[forget - 1].Hlc : 0;
         _own.RemoveRange(0, forget);
         _droppedThrough = dropped;
         _scannedThroughLsn = Math.Max(_scannedThroughLsn, _db.Wal.FirstLsn - 1);

@@ -56,6 +56,13 @@ public sealed class DroppedOpsSyncTests
         await node.Db.FlushAsync();
         Assert.True(node.Db.DroppedOwnSequenceThrough > dropped, "the second offline stretch dropped nothing");
         node = harness.OpenNode("edge", QuotaLog());
+        long own = (long)node.Db.GetVersionVector()[node.Db.ReplicaId];
+        SyncBacklog pending = node.Store.GetBacklog(node.Store.UploadCursor, harness.Now);
+        Assert.Equal((own - node.Store.UploadCursor, own), (pending.TotalOps, pending.Normal.HighestSeq));
+        var first = new List<SyncOp>();
+        Assert.Equal(1, node.Store.ReadOwnOps(node.Store.UploadCursor, long.MaxValue, 1, 1 << 20, first));
+        Assert.Equal((node.Store.UploadCursor + 1, (byte)WalRecordKind.WithheldOp, 1), (first[0].Seq, first[0].Payload.Span[0], first[0].Payload.Length));
+        Assert.NotEqual(0UL, first[0].Hlc);
         Assert.True(harness.Sync(node), "the sync round after reopening did not complete");
         AssertLeaderHolds(harness, node, secondFrom, written, droppedFirstStretch);
 
