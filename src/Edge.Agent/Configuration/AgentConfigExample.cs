@@ -47,9 +47,11 @@ public static class AgentConfigExample
   },
 
   // Per collection: direction (up, down, both, local-only), priority (0 highest),
-  // fields that never leave the device.
+  // fields that never leave the device, and whether its oldest unsent ops may be dropped
+  // (counted) when the offline queue fills the WAL quota, instead of refusing writes.
   "manifest": {
     "alarms": { "direction": "up", "priority": 0 },
+    "readings": { "direction": "up", "priority": 2, "droppable": true },
     "config": { "direction": "down", "priority": 0 },
     "assets": { "direction": "both", "priority": 1, "localOnlyFields": ["operatorNotes"] }
   },

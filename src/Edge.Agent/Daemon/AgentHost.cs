@@ -94,6 +94,8 @@ public sealed class AgentHost : IAsyncDisposable
             WalQuotaBytes = _config.Quotas.WalBytes,
             // An edge node's own ops are its offline queue: kept until the leader acknowledged them.
             RetainUnsyncedOps = _config.Role == "edge",
+            // At the quota, the oldest unsent ops of these may go (counted) instead of refusing writes.
+            DroppableCollections = _config.Manifest.Where(entry => entry.Value.Droppable).Select(entry => entry.Key).ToArray(),
         };
         if (_config.Role == "replica")
         {

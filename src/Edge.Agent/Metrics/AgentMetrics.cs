@@ -23,6 +23,12 @@ public sealed class AgentMetrics(EdgeDatabase database)
         writer.Family("ce_wal_used_bytes", "gauge", "Bytes of WAL segments on disk").Sample("ce_wal_used_bytes", stats.WalUsedBytes);
         writer.Family("ce_wal_quota_bytes", "gauge", "WAL quota in bytes").Sample("ce_wal_quota_bytes", stats.WalQuotaBytes);
         writer.Family("ce_wal_quota_ratio", "gauge", "WAL bytes used / quota").Sample("ce_wal_quota_ratio", stats.WalQuotaBytes == 0 ? 0 : (double)stats.WalUsedBytes / stats.WalQuotaBytes);
+        writer.Family("ce_wal_dropped_ops_total", "counter", "Unsent own ops of droppable collections dropped from the upload queue at the WAL quota");
+        foreach ((string collection, long count) in stats.DroppedOps)
+        {
+            writer.Sample("ce_wal_dropped_ops_total", count, ("collection", collection));
+        }
+
         writer.Family("ce_wal_last_lsn", "gauge", "Last LSN appended").Sample("ce_wal_last_lsn", stats.LastLsn);
         writer.Family("ce_wal_durable_lsn", "gauge", "Last LSN made durable").Sample("ce_wal_durable_lsn", stats.DurableLsn);
         writer.Family("ce_checkpoint_lsn", "gauge", "LSN up to which SQLite holds the state").Sample("ce_checkpoint_lsn", stats.CheckpointLsn);

@@ -22,6 +22,13 @@ namespace CortexEdge.Sync.Sync;
 /// that survive only while their WAL segment is not trimmed (a database that will sync should get
 /// its store before it outgrows one WAL segment); a trimmed backlog is reported as
 /// <see cref="SyncProtocolErrorCode.StoreFailure"/> at construction rather than uploaded with a gap.</para>
+/// <para>Dropped ops: own ops the database dropped from the upload queue at its WAL quota
+/// (<see cref="EdgeDatabaseOptions.DroppableCollections"/>, through
+/// <see cref="EdgeDatabase.DroppedOwnSequenceThrough"/>) leave as withheld placeholders (their
+/// origin and sequence, no content; the same <see cref="WalRecordKind.WithheldOp"/> the manifest
+/// uses), so the leader's sequence of this origin stays dense and the ops after them still
+/// upload. Their timestamps left with the WAL: a placeholder changes no state, so it carries the
+/// last dropped op's HLC when the store saw it, else the first kept op's, else the clock's.</para>
 /// <para>Download: ops of other origins are applied and the WAL is flushed before the download
 /// cursor is persisted, so the cursor never runs ahead of the ops (a crash in between re-downloads
 /// ops that are then skipped as duplicates).</para>
@@ -54,6 +61,8 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private readonly List<OwnOp> _own = []; // own ops after the upload cursor, in sequence (= LSN) order
     private readonly List<Task> _pendingApplies = [];
     private long _scannedThroughLsn;
+    private long _droppedThrough; // own sequences in (_uploadCursor, _droppedThrough] leave as withheld placeholders
+    private ulong _droppedHlc; // 0: unknown, see DroppedHlc
     private long _uploadCursor;
     private long _downloadCursor;
     private string? _nodeName;
@@ -91,7 +100,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         _scannedThroughLsn = Math.Max(holdLsn, database.Wal.FirstLsn) - 1;
         Refresh();
         long lastOwn = checked((long)database.GetVersionVector()[database.ReplicaId]);
-        long expectedFirst = _uploadCursor + 1;
+        long expectedFirst = Math.Max(_uploadCursor, _droppedThrough) + 1;
         if (lastOwn > _uploadCursor && (_own.Count == 0 || _own[0].Seq != expectedFirst))
         {
             throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure,
@@ -127,7 +136,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         get
         {
             Refresh();
-            return _own.Count == 0 ? _uploadCursor : _own[^1].Seq;
+            return LastKnownSeq;
         }
     }
 
@@ -146,7 +155,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 }
             }
 
-            return _uploadCursor;
+            return Math.Max(_uploadCursor, _droppedThrough); // placeholders need nothing durable
         }
     }
 
@@ -185,21 +194,63 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     public int ReadOwnOps(long afterSeq, long maxSeq, int maxCount, int maxPayloadBytes, List<SyncOp> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        Refresh();
-        if (_own.Count == 0 || maxCount <= 0)
+        for (int attempt = 0; ; attempt++)
         {
-            return 0;
+            Refresh();
+            if (maxCount <= 0)
+            {
+                return 0;
+            }
+
+            int count = 0;
+            long bytes = 0;
+            long placeholderFirst = Math.Max(afterSeq, _uploadCursor) + 1;
+            ulong hlc = placeholderFirst <= _droppedThrough ? DroppedHlc : 0;
+            for (long seq = placeholderFirst; seq <= Math.Min(maxSeq, _droppedThrough) && count < maxCount; seq++)
+            {
+                SyncOp placeholder = DatabaseOpManifest.Withheld(new SyncOp(ReplicaId, seq, hlc, SyncOpFlags.None, ReadOnlyMemory<byte>.Empty));
+                if (count > 0 && bytes + placeholder.Payload.Length > maxPayloadBytes)
+                {
+                    return count;
+                }
+
+                destination.Add(placeholder);
+                bytes += placeholder.Payload.Length;
+                count++;
+            }
+
+            try
+            {
+                ReadOwnOpsFromWal(afterSeq, maxSeq, maxCount, maxPayloadBytes, destination, ref count, ref bytes);
+                return count;
+            }
+            catch (EdgeException ex) when (ex.Code == EdgeErrorCode.WalPositionTrimmed && attempt < 2)
+            {
+                // Dropped at the quota while being read (a concurrent write over the quota): what was
+                // added is in order; with nothing added, the next attempt sends them as placeholders.
+                if (count > 0)
+                {
+                    return count;
+                }
+            }
+        }
+    }
+
+    // Appends the own ops the WAL holds (those after the dropped ones), counting on from `count` ops of `bytes` payload bytes.
+    private void ReadOwnOpsFromWal(long afterSeq, long maxSeq, int maxCount, int maxPayloadBytes, List<SyncOp> destination, ref int count, ref long bytes)
+    {
+        if (_own.Count == 0 || count >= maxCount)
+        {
+            return;
         }
 
         long first = Math.Max(afterSeq + 1, _own[0].Seq);
         long last = Math.Min(maxSeq, _own[^1].Seq);
         if (first > last)
         {
-            return 0;
+            return;
         }
 
-        int count = 0;
-        long bytes = 0;
         long expected = first;
         using WalReader reader = _db.Wal.OpenReader(_own[(int)(first - _own[0].Seq)].Lsn);
         while (count < maxCount && reader.TryRead(out WalRecord record))
@@ -238,8 +289,6 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             count++;
             expected++;
         }
-
-        return count;
     }
 
     /// <inheritdoc />
@@ -247,6 +296,13 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     {
         Refresh();
         (long Ops, long Bytes, ulong OldestHlc, long Highest) priority = default, normal = default;
+        long droppedFirst = Math.Max(afterSeq, _uploadCursor) + 1;
+        if (_droppedThrough >= droppedFirst)
+        {
+            long placeholders = _droppedThrough - droppedFirst + 1;
+            normal = (placeholders, placeholders, DroppedHlc, _droppedThrough); // one payload byte each
+        }
+
         foreach (OwnOp op in _own)
         {
             if (op.Seq <= afterSeq)
@@ -315,8 +371,10 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             keep++;
         }
 
-        // The hold moves to the first op still unacknowledged, or past everything scanned.
+        // The hold moves to the first op still unacknowledged, or past everything scanned; never back
+        // over a drop at the quota that moved it meanwhile.
         long holdLsn = keep < _own.Count ? _own[keep].Lsn : _scannedThroughLsn + 1;
+        holdLsn = Math.Max(holdLsn, _db.Wal.GetRetentionHolds().GetValueOrDefault(UploadHoldName));
         _db.SetMetadata(
         [
             new KeyValuePair<string, string>(UploadSeqKey, ackedSeq.ToString(CultureInfo.InvariantCulture)),
@@ -700,8 +758,55 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             $"{p.SnapshotId:X16}:{p.SnapshotLsn}:{p.Total}:{p.TotalBytes}:{p.Checksum}:{_chunkBytes}:{(_pendingImporting ? 1 : 0)}"));
     }
 
-    // Indexes own ops appended since the last scan (local writes arrive at any time).
+    // The placeholders' HLC: the last dropped op's when it was indexed, else the first kept op's (no
+    // older than any dropped one, so the backlog's age stays honest), else the clock's current time.
+    private ulong DroppedHlc => _droppedHlc != 0 ? _droppedHlc : _own.Count > 0 ? _own[0].Hlc : _db.Clock.Now().Time;
+
+    // Newest own sequence known: indexed, dropped or acknowledged.
+    private long LastKnownSeq => _own.Count > 0 ? _own[^1].Seq : Math.Max(_uploadCursor, _droppedThrough);
+
+    // Indexes own ops appended since the last scan (local writes arrive at any time) and folds in
+    // ops the database dropped at its WAL quota meanwhile.
     private void Refresh()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            FoldDroppedOps();
+            try
+            {
+                Scan();
+                return;
+            }
+            catch (EdgeException ex) when (ex.Code == EdgeErrorCode.WalPositionTrimmed && attempt < 2)
+            {
+                // A concurrent write dropped (and trimmed) what was being scanned: fold the drop in and go on.
+            }
+        }
+    }
+
+    // Own ops through the database's DroppedOwnSequenceThrough leave as placeholders from now on:
+    // indexed ones are forgotten, and the scan skips what the WAL freed with them.
+    private void FoldDroppedOps()
+    {
+        long dropped = checked((long)_db.DroppedOwnSequenceThrough);
+        if (dropped <= _droppedThrough)
+        {
+            return;
+        }
+
+        int forget = 0;
+        while (forget < _own.Count && _own[forget].Seq <= dropped)
+        {
+            forget++;
+        }
+
+        _droppedHlc = forget > 0 ? _own[forget - 1].Hlc : 0;
+        _own.RemoveRange(0, forget);
+        _droppedThrough = dropped;
+        _scannedThroughLsn = Math.Max(_scannedThroughLsn, _db.Wal.FirstLsn - 1);
+    }
+
+    private void Scan()
     {
         long last = _db.Wal.LastLsn;
         if (last <= _scannedThroughLsn)
@@ -716,7 +821,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             if (DatabaseOpPayload.IsOp(record.Kind)
                 && OperationHeader.TryRead(record.Payload, out OperationHeader header)
                 && header.OriginReplicaId == ReplicaId
-                && (long)header.OriginSequence == (_own.Count == 0 ? _uploadCursor : _own[^1].Seq) + 1)
+                && (long)header.OriginSequence == LastKnownSeq + 1)
             {
                 // Only the next own op counts: snapshot records may carry this origin (a vector's HLC) with an older sequence.
                 bool priority = _isPriority is not null && OperationTargets.Any(record.Kind, record.Payload[OperationHeader.EncodedBytes..], _matchPriority);

@@ -14,6 +14,8 @@ public sealed class AgentConfigReaderTests
         Assert.Equal(3, config.Ingest.Rules.Count);
         Assert.Equal("lines", config.Ingest.Rules[2].Format);
         Assert.Equal(0, config.Manifest["alarms"].Priority);
+        Assert.True(config.Manifest["readings"].Droppable);
+        Assert.False(config.Manifest["alarms"].Droppable);
         Assert.Equal(8883, config.Brokers.Upstream!.Port);
     }
 

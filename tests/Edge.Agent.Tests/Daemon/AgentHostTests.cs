@@ -83,6 +83,18 @@ public sealed class AgentHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManifestDroppable_ReachesTheDatabaseOptions_OnlyForCollectionsMarkedDroppable()
+    {
+        AgentConfig config = Config("edge", "gw-drop", "droppable") with { Brokers = new BrokersConfig() };
+        config.Manifest["telemetry"] = new CollectionConfig { Droppable = true };
+        config.Manifest["alarms"] = new CollectionConfig { Priority = 0 };
+        await using var host = new AgentHost(config, NullLoggerFactory.Instance);
+        await host.StartAsync(CancellationToken.None);
+        Assert.Equal(["telemetry"], host.Database.Options.DroppableCollections);
+        Assert.True(host.Database.Options.RetainUnsyncedOps);
+    }
+
+    [Fact]
     public async Task LeaderManifestAndVerifyPace_EnforcedOnTheEdge_DivergenceInStoppedEdgeRepairedByThePeriodicVerify()
     {
         AgentConfig leaderConfig = Config("leader", null, "fleet-leader");

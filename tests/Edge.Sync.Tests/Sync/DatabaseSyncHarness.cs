@@ -45,11 +45,11 @@ internal sealed class DatabaseSyncHarness : IDisposable
         Durability = WalDurability.Always, WalSegmentBytes = 64 * 1024, CheckpointRecordCount = 64, RetainUnsyncedOps = node,
     };
 
-    /// <summary>Opens (or reopens) node <paramref name="name"/>'s database with a new store and session.</summary>
-    public Node OpenNode(string name)
+    /// <summary>Opens (or reopens) node <paramref name="name"/>'s database with a new store and session; <see cref="SmallLog"/> unless <paramref name="options"/> are given.</summary>
+    public Node OpenNode(string name, EdgeDatabaseOptions? options = null)
     {
         CloseNode(name);
-        EdgeDatabase db = DatabaseSnapshotSyncTests.Declare(EdgeDatabase.Open(Path.Combine(_root, name), SmallLog()));
+        EdgeDatabase db = DatabaseSnapshotSyncTests.Declare(EdgeDatabase.Open(Path.Combine(_root, name), options ?? SmallLog()));
         var store = new EdgeDatabaseSyncStore(db);
         var node = new Node(name, db, store, new NodeSyncSession(store, Fleet, name, Options));
         _nodes[name] = node;
