@@ -328,10 +328,10 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
                 continue;
             }
 
+            Interlocked.Add(ref _verifyDiffering, report.Result.DifferingKeys.Count);
             IReadOnlyList<RepairedKey> repaired = await AntiEntropyRepair.RepairAsync(_database, rule.Name, report.Result,
                 (keys, token) => MqttAntiEntropyClient.FetchDocumentsAsync(client, _config.Fleet, _config.Node!, rule.Name, keys, timeout, token),
                 rule.LocalOnlyFields, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _verifyDiffering, report.Result.DifferingKeys.Count);
             Interlocked.Add(ref _verifyRepaired, repaired.Count(r => r.Action != RepairAction.NothingToDo));
             // Divergence is reported, never hidden: every key, what it was and what was done.
             _logger.LogWarning("verify: collection {Collection}: {Count} documents differed from the leader; repaired: {Keys}", rule.Name, report.Result.DifferingKeys.Count,

@@ -123,8 +123,10 @@ public sealed class AgentHostTests : IAsyncLifetime
         // A round that ran while the puts were still travelling may have counted them; a round that
         // starts after the leader holds everything must find nothing.
         long rounds = edge.Sync!.VerifyRounds;
+        await WaitUntilAsync(() => edge.Sync.VerifyRounds > rounds, "the verify round in flight ends"); // a round counts its differences before it counts itself
+        rounds = edge.Sync.VerifyRounds;
         long differing = edge.Sync.VerifyDiffering;
-        await WaitUntilAsync(() => edge.Sync.VerifyRounds > rounds + 1, "a verify round after the upload");
+        await WaitUntilAsync(() => edge.Sync.VerifyRounds > rounds, "a verify round after the upload");
         Assert.Null(leader.Database.Get("notes", "n1"));
         Assert.DoesNotContain("operatorNotes", leader.Database.Get("assets", "a3")!.ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(differing, edge.Sync.VerifyDiffering); // local-only fields are not divergence
@@ -143,6 +145,7 @@ public sealed class AgentHostTests : IAsyncLifetime
         await restarted.StartAsync(CancellationToken.None);
         Assert.Null(restarted.Database.Get("assets", "a5"));
         await WaitUntilAsync(() => restarted.Database.Get("assets", "a5") is not null, "the periodic verify repaired a5");
+        await WaitUntilAsync(() => restarted.Sync!.VerifyRepaired > 0, "the repair is counted"); // counted once the repair returns, just after the write
         Assert.Equal(1, restarted.Sync!.VerifyDiffering);
         Assert.Equal(1, restarted.Sync.VerifyRepaired);
         Assert.Contains("\"rpm\":5", restarted.Database.Get("assets", "a5")!.ToJsonString(), StringComparison.Ordinal);
