@@ -9,12 +9,12 @@ namespace CortexEdge.Agent.Daemon;
 /// of neighbouring pages) leaves most of it resident although an idle or ingesting daemon runs a
 /// small part. Once ready, the daemon pages the binary's mappings out (clean file pages: the
 /// kernel drops them from this process and, unless something else maps them, from memory) and
-/// advises random access so pages faulted back in on use do not bring their neighbours along.
+/// advises random access so pages faulted back in on use come without read-ahead.
 /// Best effort: a failure changes nothing but memory.
 /// </summary>
 internal static partial class ExecutableMapping
 {
-    private const int AdviseRandom = 1; // MADV_RANDOM: no read-ahead or fault-around on later faults
+    private const int AdviseRandom = 1; // MADV_RANDOM: no read-ahead on later faults
     private const int AdvisePageOut = 21; // MADV_PAGEOUT (Linux 5.4+): reclaim now, fault back in on use
 
     /// <summary>Pages out the running binary's mappings, then advises random access on them; returns how many mappings took both.</summary>
