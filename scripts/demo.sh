@@ -51,7 +51,9 @@ agent() { # agent NAME ROLE API_PORT
     fake_node "$name"
     node="\"node\": \"$name\","
     ingest="\"ingest\": { \"rules\": [ { \"topic\": \"site/$name/+\", \"series\": \"$name.{1}\", \"format\": \"number\" } ], \"batchMaxDelayMs\": 50 },"
-    policy="\"syncPolicy\": { \"checkIntervalSeconds\": 1, \"powerSupplyRoot\": \"$work/$name/sys/power\", \"netClassRoot\": \"$work/$name/sys/net\", \"procNetRoot\": \"$work/$name/sys/proc\" },"
+    # Bounds and pulls of seconds (defaults are a minute to hours, pulls every 5 min) so the short demo
+    # shows bursts and converges; alarms are a priority collection: they still go on a low battery.
+    policy="\"manifest\": { \"alarms\": { \"direction\": \"both\", \"priority\": 0 } }, \"syncPolicy\": { \"checkIntervalSeconds\": 1, \"pullIntervalSeconds\": 2, \"freshnessSeconds\": { \"high\": 2, \"normal\": 20, \"low\": 30 }, \"burstLeadSeconds\": 1, \"powerSupplyRoot\": \"$work/$name/sys/power\", \"netClassRoot\": \"$work/$name/sys/net\", \"procNetRoot\": \"$work/$name/sys/proc\" },"
   fi
   mkdir -p "$work/$name"
   cat > "$work/$name/agent.json" <<CONF
@@ -63,7 +65,7 @@ CONF
   "$bin" run --config "$work/$name/agent.json" > "$work/$name/agent.log" 2>&1 & pids+=($!)
   wait_for 30 curl -sf "http://127.0.0.1:$port/healthz" || { echo "demo: $name did not start:"; tail "$work/$name/agent.log"; exit 1; }
 }
-status() { curl -s "http://127.0.0.1:$2/v1/sync/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  $1: {s.get('decision','?'):<12} {s.get('reason','')}  (backlog {s.get('backlogOps',0)} ops)\")"; }
+status() { curl -s "http://127.0.0.1:$2/v1/sync/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  $1: {s.get('decision','?'):<12} {s.get('reason','')}  (pending {s.get('pendingOps',0)} ops)\")"; }
 
 bold "A leader and two edge gateways (gw-a, gw-b) on one broker"
 pl=$(free_port); pa=$(free_port); pb=$(free_port)

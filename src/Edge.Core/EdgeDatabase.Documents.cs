@@ -69,6 +69,19 @@ public sealed partial class EdgeDatabase
         return _documents.Get(collection, key);
     }
 
+    /// <summary>
+    /// The HLC of the last op that touched the document under <paramref name="key"/> — a delete
+    /// included, so a tombstone answers with the time of the delete — or <see cref="Clocks.HlcTimestamp.Zero"/>
+    /// when no op ever touched it here. Anti-entropy repair uses it to tell "deleted later" from "never had it".
+    /// </summary>
+    public Clocks.HlcTimestamp GetLastChange(string collection, string key)
+    {
+        ThrowIfDisposed();
+        DocumentCodec.ValidateName(collection, "collection name", DocumentLimits.CollectionNameBytesMax);
+        DocumentCodec.ValidateName(key, "document key", DocumentLimits.KeyBytesMax);
+        return _documents.GetLastChange(collection, key);
+    }
+
     /// <summary>Like <see cref="Get"/>; returns false when the document is absent or deleted.</summary>
     public bool TryGet(string collection, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out EdgeDocument? document)
     {

@@ -22,8 +22,9 @@ public sealed partial class EdgeDatabase
 
     /// <summary>
     /// Appends readings of one series as ONE WAL record, in any timestamp order. A reading whose
-    /// timestamp the series already has replaces its value (last write wins, also within the
-    /// batch); one older than the series' retention floor is rejected and counted in
+    /// timestamp this database already wrote to the series replaces that value (last write wins,
+    /// also within the batch); readings other replicas wrote at the same timestamp are kept beside
+    /// it (readings are keyed by timestamp and origin); one older than the series' retention floor is rejected and counted in
     /// <see cref="TimeSeriesAppendResult.Expired"/>. Visible to reads when the call returns;
     /// the task completes once the record is acknowledged in the database's durability mode.
     /// Thread-safe.
@@ -86,7 +87,8 @@ public sealed partial class EdgeDatabase
 
     /// <summary>
     /// The readings of <paramref name="series"/> with timestamps in [<paramref name="fromMs"/>,
-    /// <paramref name="toMs"/>), in timestamp order; empty when the series does not exist. Sees
+    /// <paramref name="toMs"/>), ordered by timestamp, then origin replica (several replicas may
+    /// have written one timestamp); empty when the series does not exist. Sees
     /// every append that returned. Thread-safe.
     /// </summary>
     /// <exception cref="EdgeException">TimeSeriesQueryInvalid when the range is empty.</exception>
@@ -95,6 +97,28 @@ public sealed partial class EdgeDatabase
     {
         var output = new List<TimeSeriesReading>();
         ReadRange(series, fromMs, toMs, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Like <see cref="ReadRange(string, long, long)"/>, with the replica that wrote each reading
+    /// (<see cref="ReplicaId"/> for this database's own appends): readings of several replicas at
+    /// one timestamp are all kept, ordered by origin (unsigned).
+    /// </summary>
+    /// <exception cref="EdgeException">TimeSeriesQueryInvalid when the range is empty.</exception>
+    /// <exception cref="EdgeCorruptionException">A stored chunk fails its checks (names series and chunk).</exception>
+    public List<(TimeSeriesReading Reading, ulong Origin)> ReadRangeWithOrigins(string series, long fromMs, long toMs)
+    {
+        ThrowIfDisposed();
+        var readings = new List<TimeSeriesReading>();
+        var origins = new List<ulong>();
+        _timeSeries.Read(store => store.ReadRange(series, fromMs, toMs, readings, origins));
+        var output = new List<(TimeSeriesReading, ulong)>(readings.Count);
+        for (int i = 0; i < readings.Count; i++)
+        {
+            output.Add((readings[i], origins[i]));
+        }
+
         return output;
     }
 

@@ -168,6 +168,19 @@ public sealed partial class EdgeDatabase
         return RequireVectorCollection(collection).GetStatistics();
     }
 
+    /// <summary>
+    /// At a clean close, once the WAL is flushed and closed: saves the vector index files so the next
+    /// open maps them. Skipped when faulted or when the log holds records not yet durable, because an
+    /// index file must never describe a write the log could lose.
+    /// </summary>
+    private void SaveVectorIndexFiles()
+    {
+        if (Volatile.Read(ref _fault) is null && _wal.DurableLsn >= _wal.LastLsn)
+        {
+            _vectors?.SaveIndexFiles(_store.CheckpointLsn);
+        }
+    }
+
     private VectorStateModule VectorModule => _vectors ?? throw new InvalidOperationException("the vector module is created with the database");
 
     private VectorStateModule CreateVectorModule() => _vectors = new VectorStateModule(Path.Combine(Directory, VectorDirectoryName));

@@ -105,6 +105,8 @@ public sealed partial class EdgeDatabase
         return wait.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitDurable(wait);
     }
 
+    // Pooled builders: a write that waits for its group flush allocates no state machine box.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitDurable(ValueTask wait)
     {
         try
@@ -151,7 +153,16 @@ public sealed partial class EdgeDatabase
         long lagTarget = _wal.LastLsn - (Options.CheckpointLagRecordCountMax / 2);
         if (_wal.LastLsn - _checkpointer.CheckpointLsn < Options.CheckpointLagRecordCountMax || _checkpointer.Fault is not null)
         {
-            WriteReceipt receipt = AppendOperation(kind, System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span);
+            WriteReceipt receipt;
+            try
+            {
+                receipt = AppendOperation(kind, System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span);
+            }
+            catch (EdgeException exception) when (exception.Code == EdgeErrorCode.WalQuotaExceeded && _droppableCollections.Count > 0)
+            {
+                return AppendDroppingAsync(kind, buffer.WrittenSpan.ToArray(), exception, cancellationToken);
+            }
+
             return CompleteWriteAsync(receipt, cancellationToken);
         }
 
@@ -161,7 +172,16 @@ public sealed partial class EdgeDatabase
     private async ValueTask<WriteReceipt> AppendAfterCheckpointAsync(WalRecordKind kind, byte[] payload, long checkpointLsn, CancellationToken cancellationToken)
     {
         await _checkpointer.WaitForCheckpointAsync(checkpointLsn, cancellationToken).ConfigureAwait(false);
-        WriteReceipt receipt = AppendOperation(kind, payload);
+        WriteReceipt receipt;
+        try
+        {
+            receipt = AppendOperation(kind, payload);
+        }
+        catch (EdgeException exception) when (exception.Code == EdgeErrorCode.WalQuotaExceeded && _droppableCollections.Count > 0)
+        {
+            return await AppendDroppingAsync(kind, payload, exception, cancellationToken).ConfigureAwait(false);
+        }
+
         return await CompleteWriteAsync(receipt, cancellationToken).ConfigureAwait(false);
     }
 
@@ -172,6 +192,7 @@ public sealed partial class EdgeDatabase
         return wait.IsCompletedSuccessfully ? ValueTask.FromResult(receipt) : AwaitReceipt(wait, receipt);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<WriteReceipt> AwaitReceipt(ValueTask wait, WriteReceipt receipt)
     {
         await wait.ConfigureAwait(false);

@@ -66,6 +66,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
         {
             _store = StateStore.Open(directory, _modules);
             _documents.LocalReplicaId = _store.ReplicaId;
+            _timeSeries.LocalReplicaId = _store.ReplicaId;
             _clock = new HybridClock(_store.ReplicaId, options.TimeProvider, options.MaxClockSkew);
             _clock.AdvanceTo(_store.ClockTime);
             _originSequence = _store.OriginSequence;
@@ -117,6 +118,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
 
             _replayedRecordCount = Replay(checkpointLsn);
             ApplyPersistedRetentionHolds();
+            LoadDroppedOpCounts();
             _checkpointer = new Checkpointer(_wal, _store, _modules, _modulesByKind, checkpointedVersions, options);
             _checkpointer.Start();
         }
@@ -227,6 +229,9 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
             DurableLsn = _wal.DurableLsn,
             CheckpointLsn = _checkpointer.CheckpointLsn,
             CheckpointCount = _checkpointer.CheckpointCount,
+            WalFlushCount = _wal.FlushCount,
+            DroppedOps = GetDroppedOpCounts(),
+            DroppedOwnSequenceThrough = DroppedOwnSequenceThrough,
             WalSegmentCount = _wal.SegmentCount,
             WalUsedBytes = _wal.UsedBytes,
             WalQuotaBytes = _wal.QuotaBytes,
@@ -265,6 +270,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
             _checkpointer.Stop(finalCheckpoint: Volatile.Read(ref _fault) is null);
             _checkpointer.Dispose();
             _wal.Dispose();
+            SaveVectorIndexFiles();
         }
         finally
         {
@@ -307,7 +313,7 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private IStateModule[] CreateBuiltInModules() => [_documents, _timeSeries, CreateVectorModule()];
+    private IStateModule[] CreateBuiltInModules() => [_documents, _timeSeries, CreateVectorModule(), new WithheldOpModule()];
 
     private StateReadConnection RentStateReader() => _store.RentReader();
 

@@ -56,6 +56,17 @@ public sealed class EdgeDatabaseOptions
     public bool RetainUnsyncedOps { get; init; }
 
     /// <summary>
+    /// Collections whose oldest unsent ops may be dropped from the upload queue when the WAL reaches
+    /// its quota (default none). With a sync upload hold (see <see cref="RetainUnsyncedOps"/>) pinning
+    /// the WAL at the quota, a write brings the checkpoint up to date and, when every own op still
+    /// unsent in the oldest segment belongs to one of these collections, moves the hold past that
+    /// segment so it is freed: those ops stay applied locally but are never uploaded; they are counted
+    /// per collection (<see cref="EdgeDatabaseStats.DroppedOps"/>). When the oldest unsent ops include
+    /// any other collection, the write fails with <see cref="EdgeErrorCode.WalQuotaExceeded"/>.
+    /// </summary>
+    public IReadOnlyCollection<string> DroppableCollections { get; init; } = [];
+
+    /// <summary>
     /// State modules beyond the built-in ones, for code outside Edge.Core (see <see cref="IStateModule"/>).
     /// Each factory is called once per open with the database being opened.
     /// </summary>
@@ -68,6 +79,12 @@ public sealed class EdgeDatabaseOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointBatchRecordCountMax, 1, nameof(CheckpointBatchRecordCountMax));
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointLagRecordCountMax, 2, nameof(CheckpointLagRecordCountMax));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxClockSkew, TimeSpan.Zero, nameof(MaxClockSkew));
+        ArgumentNullException.ThrowIfNull(DroppableCollections);
+        foreach (string collection in DroppableCollections)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(collection, nameof(DroppableCollections));
+        }
+
         TimeSeries.Validate();
     }
 }

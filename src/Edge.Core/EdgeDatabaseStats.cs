@@ -23,6 +23,9 @@ public sealed record EdgeDatabaseStats
     /// <summary>Highest LSN durable in the SQLite projection.</summary>
     public required long CheckpointLsn { get; init; }
 
+    /// <summary>WAL flushes completed since open: fewer than acknowledged writes when group commit coalesces them.</summary>
+    public long WalFlushCount { get; init; }
+
     /// <summary>Checkpoint transactions committed since open.</summary>
     public required long CheckpointCount { get; init; }
 
@@ -55,6 +58,18 @@ public sealed record EdgeDatabaseStats
     /// siblings created, out of remote ops applied): the conflict rate. Collections without remote ops are absent.
     /// </summary>
     public IReadOnlyDictionary<string, Documents.CollectionConflictStats> Conflicts { get; init; } = new Dictionary<string, Documents.CollectionConflictStats>();
+
+    /// <summary>
+    /// Own ops dropped from the upload queue at the WAL quota, per droppable collection, over the
+    /// database's life (<see cref="EdgeDatabaseOptions.DroppableCollections"/>). Still applied locally; never uploaded.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> DroppedOps { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>
+    /// Highest own origin sequence dropped from the upload queue (0: none). Every own op after the
+    /// last one the leader acknowledged, up to this sequence, was dropped: sync skips them.
+    /// </summary>
+    public ulong DroppedOwnSequenceThrough { get; init; }
 
     /// <summary>Why the database refuses writes, or null when it takes them.</summary>
     public required string? Fault { get; init; }

@@ -154,6 +154,211 @@ public sealed class EdgeDatabaseVectorsTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("intact")]
+    [InlineData("bit flip")]
+    [InlineData("truncated")]
+    [InlineData("missing")]
+    [InlineData("crash while open")]
+    public async Task Reopen_IndexFileIntactOrDamaged_MapsItOrRebuildsWithIdenticalResults(string damage)
+    {
+        int seed = TestRandom.Seed();
+        var random = new Random(seed);
+        const int dimension = 24;
+        var model = new Dictionary<string, (float[] Vector, string Key)>(StringComparer.Ordinal);
+        float[][] queries = Enumerable.Range(0, 10).Select(_ => RandomVector(random, dimension)).ToArray();
+        EdgeDatabase database = Open();
+        try
+        {
+            await database.CreateVectorCollectionAsync("v", dimension, VectorMetric.Cosine);
+            for (int i = 0; i < 1500; i++)
+            {
+                string id = "id" + i.ToString(CultureInfo.InvariantCulture);
+                float[] vector = RandomVector(random, dimension);
+                await database.UpsertVectorAsync("v", id, vector, "doc/" + (i % 40).ToString(CultureInfo.InvariantCulture));
+                model[id] = (vector, "doc/" + (i % 40).ToString(CultureInfo.InvariantCulture));
+            }
+
+            for (int i = 0; i < 1500; i += 7)
+            {
+                string id = "id" + i.ToString(CultureInfo.InvariantCulture);
+                await database.DeleteVectorAsync("v", id);
+                model.Remove(id);
+            }
+
+            string before = Dump(database, queries);
+            database.Dispose();
+            string indexFile = Assert.Single(Directory.GetFiles(Path.Combine(_directory.Path, EdgeDatabase.VectorDirectoryName), "*" + VectorCollection.IndexFileExtension));
+            string? expectedProblem = null;
+            switch (damage)
+            {
+                case "bit flip":
+                    using (var stream = new FileStream(indexFile, FileMode.Open, FileAccess.ReadWrite))
+                    {
+                        stream.Position = stream.Length / 2;
+                        int b = stream.ReadByte();
+                        stream.Position = stream.Length / 2;
+                        stream.WriteByte((byte)(b ^ 0x10));
+                    }
+
+                    expectedProblem = "CRC-32C";
+                    break;
+                case "truncated":
+                    using (var stream = new FileStream(indexFile, FileMode.Open, FileAccess.ReadWrite))
+                    {
+                        stream.SetLength(stream.Length - 1000);
+                    }
+
+                    expectedProblem = "truncated";
+                    break;
+                case "missing":
+                    File.Delete(indexFile);
+                    expectedProblem = "missing";
+                    break;
+                case "crash while open":
+                    // A session that changes the collection and dies leaves the float32 file marked open.
+                    database = Open();
+                    Assert.True(database.GetVectorCollectionStatistics("v").LoadedFromIndexFile, $"seed {seed}: clean reopen did not map the index file");
+                    float[] extra = RandomVector(random, dimension);
+                    await database.UpsertVectorAsync("v", "extra", extra, "doc/extra");
+                    model["extra"] = (extra, "doc/extra");
+                    before = Dump(database, queries);
+                    database.CloseWithoutCheckpoint();
+                    expectedProblem = "not closed";
+                    break;
+            }
+
+            database = Open();
+            VectorCollectionStatistics stats = database.GetVectorCollectionStatistics("v");
+            if (expectedProblem is null)
+            {
+                Assert.True(stats.LoadedFromIndexFile && stats.IndexFileProblem is null, $"seed {seed}: intact index file not used ({stats.IndexFileProblem})");
+            }
+            else
+            {
+                Assert.False(stats.LoadedFromIndexFile, $"seed {seed}, {damage}: damaged index file was used");
+                Assert.True(stats.IndexFileProblem?.Contains(expectedProblem, StringComparison.Ordinal) == true, $"seed {seed}, {damage}: reported problem '{stats.IndexFileProblem}'");
+            }
+
+            Assert.True(before == Dump(database, queries), $"seed {seed}, {damage}: search results differ after reopen");
+            AssertMatchesModel(database, model, seed);
+
+            // The rebuilt index is saved at the next clean close and mapped after it.
+            database.Dispose();
+            database = Open();
+            Assert.True(database.GetVectorCollectionStatistics("v").LoadedFromIndexFile, $"seed {seed}, {damage}: index file not used after the rebuild was saved");
+            Assert.True(before == Dump(database, queries), $"seed {seed}, {damage}: search results differ after the second reopen");
+        }
+        finally
+        {
+            database.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Reopen_StateRestoredFromOlderBackup_IndexFilesNotTrustedAndRebuilt()
+    {
+        // The vectors/ folder outlives a restore of state.db and the WAL from an older backup: its
+        // (intact, closed) index files describe newer writes and must not be used.
+        string backup = _directory.Path + ".backup";
+        try
+        {
+            EdgeDatabase database = Open();
+            await database.CreateVectorCollectionAsync("v", 4, VectorMetric.L2);
+            await database.UpsertVectorAsync("v", "old", [1, 2, 3, 4], "doc/old");
+            await database.UpsertVectorAsync("v", "both", [1, 1, 1, 1], "doc/both");
+            database.Dispose();
+            CopyDirectory(_directory.Path, backup);
+
+            database = Open();
+            await database.UpsertVectorAsync("v", "new", [4, 3, 2, 1], "doc/new");
+            await database.DeleteVectorAsync("v", "old");
+            database.Dispose();
+
+            foreach (string entry in Directory.GetFileSystemEntries(_directory.Path))
+            {
+                if (Path.GetFileName(entry) != EdgeDatabase.VectorDirectoryName)
+                {
+                    if (Directory.Exists(entry))
+                    {
+                        Directory.Delete(entry, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(entry);
+                    }
+                }
+            }
+
+            foreach (string entry in Directory.GetFileSystemEntries(backup))
+            {
+                if (Path.GetFileName(entry) != EdgeDatabase.VectorDirectoryName)
+                {
+                    CopyEntry(entry, Path.Combine(_directory.Path, Path.GetFileName(entry)));
+                }
+            }
+
+            using EdgeDatabase restored = Open();
+            VectorCollectionStatistics stats = restored.GetVectorCollectionStatistics("v");
+            Assert.False(stats.LoadedFromIndexFile);
+            Assert.Contains("restored or replaced", stats.IndexFileProblem, StringComparison.Ordinal);
+            Assert.Equal(2, stats.Count);
+            Assert.NotNull(restored.GetVector("v", "old"));
+            Assert.Null(restored.GetVector("v", "new"));
+        }
+        finally
+        {
+            if (Directory.Exists(backup))
+            {
+                Directory.Delete(backup, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Reopen_UnchangedCollectionAfterOtherWrites_StillMapsItsIndexFile()
+    {
+        // A session that writes only documents checkpoints past the LSN the index files were closed at;
+        // the clean close records the new LSN, so the next open still maps them.
+        using (EdgeDatabase database = Open())
+        {
+            await database.CreateVectorCollectionAsync("v", 4, VectorMetric.L2);
+            await database.UpsertVectorAsync("v", "a", [1, 2, 3, 4], "doc/a");
+        }
+
+        using (EdgeDatabase database = Open())
+        {
+            Assert.True(database.GetVectorCollectionStatistics("v").LoadedFromIndexFile);
+            await database.PutAsync("docs", "d1", "{\"x\":1}");
+        }
+
+        using EdgeDatabase reopened = Open();
+        VectorCollectionStatistics stats = reopened.GetVectorCollectionStatistics("v");
+        Assert.True(stats.LoadedFromIndexFile, stats.IndexFileProblem);
+        Assert.Equal("a", reopened.SearchVectors("v", [1, 2, 3, 4], 1)[0].Id);
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (string entry in Directory.GetFileSystemEntries(source))
+        {
+            CopyEntry(entry, Path.Combine(destination, Path.GetFileName(entry)));
+        }
+    }
+
+    private static void CopyEntry(string source, string destination)
+    {
+        if (Directory.Exists(source))
+        {
+            CopyDirectory(source, destination);
+        }
+        else
+        {
+            File.Copy(source, destination, overwrite: true);
+        }
+    }
+
     [Fact]
     public async Task RemoteOps_LastWriterWinsByHlc_AndTombstonesHideOlderUpserts()
     {
@@ -186,6 +391,10 @@ public sealed class EdgeDatabaseVectorsTests : IDisposable
         using EdgeDatabase reopened = Open();
         Assert.Null(reopened.GetVector("v", "a"));
         Assert.Null(reopened.GetVector("v", "b"));
+        // The reopen mapped the index file, which carries the tombstone: an older upsert still stays hidden.
+        Assert.True(reopened.GetVectorCollectionStatistics("v").LoadedFromIndexFile);
+        Assert.Equal(RemoteApplyStatus.Applied, await ApplyRemote(reopened, remote, 6, now + 1_800, Upsert("v", "a", "later-late", [5, 5])));
+        Assert.Null(reopened.GetVector("v", "a"));
         // The clock has observed the remote HLCs, so a local write issued after them wins over the tombstone.
         await reopened.UpsertVectorAsync("v", "a", [4, 4], "after");
         Assert.Equal("after", reopened.GetVector("v", "a")!.DocumentKey);

@@ -33,7 +33,7 @@ internal static class PolicyCommand
                 options = ToOptions(agentConfig!.SyncPolicy);
             }
 
-            IReadOnlyList<(int Minute, SyncPolicyInputs Inputs)> history;
+            IReadOnlyList<(TimeSpan At, SyncPolicyInputs Inputs)> history;
             try
             {
                 using StreamReader reader = File.OpenText(parseResult.GetValue(file)!.FullName);
@@ -46,9 +46,9 @@ internal static class PolicyCommand
             }
 
             var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-            foreach (var (minute, decision) in PolicyHistory.Replay(history, options, start))
+            foreach (var (at, decision) in PolicyHistory.Replay(history, options, start))
             {
-                output.WriteLine($"{minute / 60:00}:{minute % 60:00}  {decision.Action,-12} {decision.Rule,-20} {decision.Reason}");
+                output.WriteLine($"{(int)at.TotalHours:00}:{at.Minutes:00}:{at.Seconds:00}  {decision.Action,-12} {decision.Rule,-20} {(decision.BurstDue ? "burst" : "-"),-5} {decision.Reason}");
             }
 
             return 0;
@@ -65,5 +65,9 @@ internal static class PolicyCommand
         CriticalBatteryPercent = config.CriticalBatteryPercent,
         QuotaNearlyFullFraction = config.QuotaNearlyFullPercent / 100.0,
         CostlyLinkBacklogAgeMax = TimeSpan.FromMinutes(config.BacklogMaxAgeMinutes),
+        FreshnessBoundHigh = TimeSpan.FromSeconds(config.FreshnessSeconds.High),
+        FreshnessBoundNormal = TimeSpan.FromSeconds(config.FreshnessSeconds.Normal),
+        FreshnessBoundLow = TimeSpan.FromSeconds(config.FreshnessSeconds.Low),
+        BurstLeadTime = TimeSpan.FromSeconds(config.BurstLeadSeconds),
     };
 }

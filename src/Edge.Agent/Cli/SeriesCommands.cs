@@ -6,7 +6,7 @@ using CortexEdge.Core.TimeSeries;
 namespace CortexEdge.Agent.Cli;
 
 /// <summary>
-/// <c>append</c>, <c>range</c> and <c>series</c>: time series from the command line. When an agent
+/// <c>append</c>, <c>range</c> and <c>series</c> (and the <c>append-load</c> crash-test driver): time series from the command line. When an agent
 /// runs on the data directory they go through its local API instead of failing on the lock.
 /// </summary>
 internal static class SeriesCommands
@@ -14,7 +14,7 @@ internal static class SeriesCommands
     private const int StdinBatchReadings = 10_000;
     private const int ProgressEveryReadings = 100_000;
 
-    public static IEnumerable<Command> Create() => [CreateAppend(), CreateRange(), CreateSeries()];
+    public static IEnumerable<Command> Create() => [CreateAppend(), CreateRange(), CreateSeries(), AppendLoadCommand.Create()];
 
     private static Command CreateAppend()
     {

@@ -35,6 +35,9 @@ public sealed record AgentConfig
     /// <summary>Replication manifest: per collection direction, priority and local-only fields.</summary>
     public Dictionary<string, CollectionConfig> Manifest { get; set; } = [];
 
+    /// <summary>Anti-entropy: the pace the leader sets for the fleet's verify rounds.</summary>
+    public VerifyConfig Verify { get; set; } = new();
+
     /// <summary>When to sync (battery, network, backlog thresholds).</summary>
     public SyncPolicyConfig SyncPolicy { get; set; } = new();
 
@@ -163,6 +166,21 @@ public sealed record CollectionConfig
     public bool Droppable { get; set; }
 }
 
+/// <summary>
+/// Anti-entropy (docs/fleet.md). On the leader, <see cref="IntervalSeconds"/> is the fleet's pace:
+/// it travels in the replication manifest and every edge node verifies each collection it shares
+/// in full with the leader (both, down) that often, repairing what differs. Nodes take the pace from the
+/// manifest, not from their own file.
+/// </summary>
+public sealed record VerifyConfig
+{
+    /// <summary>Seconds between verify rounds on every node (leader); 0: only on demand (<c>cortex-edge sync verify</c>). Default one hour.</summary>
+    public int IntervalSeconds { get; set; } = 3600;
+
+    /// <summary>Seconds a node waits for each reply from the leader.</summary>
+    public int ReplyTimeoutSeconds { get; set; } = 10;
+}
+
 /// <summary>Sync policy thresholds (docs/sync-policy.md explains each rule).</summary>
 public sealed record SyncPolicyConfig
 {
@@ -181,7 +199,23 @@ public sealed record SyncPolicyConfig
     /// <summary>WAL quota use (percent) past which sync runs whatever else holds.</summary>
     public int QuotaNearlyFullPercent { get; set; } = 90;
 
-    /// <summary>How often the policy is re-evaluated, in seconds (a sync burst runs when it allows).</summary>
+    /// <summary>Per priority, how stale unsent data may get before a burst must carry it, in seconds.</summary>
+    public FreshnessConfig FreshnessSeconds { get; set; } = new();
+
+    /// <summary>
+    /// While everything may go (an unrestricted decision), pull the leader's changes at least this
+    /// often, in seconds, even with nothing to upload (the leader cannot wake a node); 0: only in
+    /// bursts the upload side starts. Default 300.
+    /// </summary>
+    public int PullIntervalSeconds { get; set; } = 300;
+
+    /// <summary>How many seconds before a freshness bound the burst starts.</summary>
+    public int BurstLeadSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Longest wait between two decisions while data is pending, in seconds (notices link and
+    /// battery changes that have no event); with nothing pending only a write or a power event wakes the loop.
+    /// </summary>
     public int CheckIntervalSeconds { get; set; } = 60;
 
     /// <summary>Where batteries and supplies are read (a fake tree for tests and the demo).</summary>
@@ -195,6 +229,19 @@ public sealed record SyncPolicyConfig
 
     /// <summary>Optional "mains lost" GPIO line from a UPS board.</summary>
     public GpioLineConfig? MainsLostLine { get; set; }
+}
+
+/// <summary>Freshness bounds per sync priority, in seconds.</summary>
+public sealed record FreshnessConfig
+{
+    /// <summary>Priority collections (priority 0). Default 60.</summary>
+    public int High { get; set; } = 60;
+
+    /// <summary>Ordinary collections. Default 3600.</summary>
+    public int Normal { get; set; } = 3600;
+
+    /// <summary>Bulk data. Default 21600 (6 h).</summary>
+    public int Low { get; set; } = 21_600;
 }
 
 /// <summary>A GPIO line on a Linux GPIO character device.</summary>

@@ -56,12 +56,19 @@ public static class AgentConfigExample
     "assets": { "direction": "both", "priority": 1, "localOnlyFields": ["operatorNotes"] }
   },
 
+  // Anti-entropy. The leader's pace travels in the manifest: every node verifies the collections
+  // that travel against the leader this often and repairs what differs (0: only on demand).
+  "verify": { "intervalSeconds": 3600, "replyTimeoutSeconds": 10 },
+
   "syncPolicy": {
     "lowBatteryPercent": 30,       // discharging below this: priority collections only
     "criticalBatteryPercent": 10,  // below this: defer (unless the queue is nearly full)
     "meteredInterfaces": ["wwan0"],
     "backlogMaxAgeMinutes": 360,   // on a metered link, send everything once the backlog is this old
-    "quotaNearlyFullPercent": 90   // sync now, whatever else holds
+    "quotaNearlyFullPercent": 90,  // sync now, whatever else holds
+    // how stale unsent data may get before a burst must carry it (priority 0 = high)
+    "freshnessSeconds": { "high": 60, "normal": 3600, "low": 21600 },
+    "burstLeadSeconds": 10         // start the burst this long before a bound
     // "mainsLostLine": { "chip": "/dev/gpiochip0", "line": 17, "activeLow": true }
   },
 

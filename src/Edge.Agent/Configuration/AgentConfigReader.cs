@@ -155,6 +155,16 @@ public static class AgentConfigReader
             }
         }
 
+        if (config.Verify.IntervalSeconds < 0)
+        {
+            errors.Add(new ConfigError("$.verify.intervalSeconds", "must be 0 (only on demand) or more seconds"));
+        }
+
+        if (config.Verify.ReplyTimeoutSeconds is < 1 or > 600)
+        {
+            errors.Add(new ConfigError("$.verify.replyTimeoutSeconds", "must be 1..600 seconds"));
+        }
+
         ValidatePolicy(errors, config.SyncPolicy);
         ValidateApi(errors, config.Api);
     }
@@ -247,6 +257,24 @@ public static class AgentConfigReader
         if (policy.BacklogMaxAgeMinutes < 1)
         {
             errors.Add(new ConfigError(path + ".backlogMaxAgeMinutes", "must be at least 1"));
+        }
+
+        if (policy.PullIntervalSeconds is < 0 or > 7 * 86_400)
+        {
+            errors.Add(new ConfigError(path + ".pullIntervalSeconds", "must be 0..604800 seconds (0: no pull without an upload)"));
+        }
+
+        if (policy.BurstLeadSeconds is < 0 or > 3600)
+        {
+            errors.Add(new ConfigError(path + ".burstLeadSeconds", "must be 0..3600 seconds"));
+        }
+
+        foreach ((string name, int bound) in (ReadOnlySpan<(string, int)>)[("high", policy.FreshnessSeconds.High), ("normal", policy.FreshnessSeconds.Normal), ("low", policy.FreshnessSeconds.Low)])
+        {
+            if (bound <= policy.BurstLeadSeconds || bound > 7 * 86_400)
+            {
+                errors.Add(new ConfigError(path + ".freshnessSeconds." + name, "must exceed burstLeadSeconds and be at most 604800 (7 days)"));
+            }
         }
 
         if (policy.MainsLostLine is { } line && (line.Line < 0 || !line.Chip.StartsWith("/dev/gpiochip", StringComparison.Ordinal)))

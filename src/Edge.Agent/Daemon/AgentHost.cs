@@ -5,9 +5,11 @@ using CortexEdge.Agent.Configuration;
 using CortexEdge.Agent.Ingest;
 using CortexEdge.Agent.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using CortexEdge.Core;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
 using CortexEdge.Sync.Replication;
 using CortexEdge.Sync.Sync;
@@ -17,7 +19,8 @@ namespace CortexEdge.Agent.Daemon;
 
 /// <summary>
 /// The daemon behind <c>cortex-edge run</c>: opens the database, starts the local API, sensor
-/// ingest and sync for its role, tells systemd it is ready, and on stop (SIGTERM) writes what is
+/// ingest and sync for its role (the leader also enforces and publishes the replication manifest
+/// and answers anti-entropy requests), tells systemd it is ready, and on stop (SIGTERM) writes what is
 /// pending, checkpoints and closes within <see cref="ShutdownTimeout"/>.
 /// </summary>
 /// <remarks>
@@ -60,11 +63,20 @@ public sealed class AgentHost : IAsyncDisposable
     /// <summary>The edge node's sync with the leader, when the role is edge and an upstream broker is set.</summary>
     public EdgeSyncService? Sync { get; private set; }
 
+    /// <summary>The sync leader (role leader with an upstream broker): its session holds the refusal counts.</summary>
+    public MqttSyncLeader? SyncLeader { get; private set; }
+
+    /// <summary>The replication manifest in force (role leader): built from the configuration, handed to nodes retained.</summary>
+    public ManifestFilter? Manifest { get; private set; }
+
     /// <summary>Battery input for the sync policy (null: the sysfs reader at the configured root).</summary>
     public Policy.IBatterySource? Battery { get; init; }
 
     /// <summary>Network input for the sync policy (null: the sysfs reader at the configured roots).</summary>
     public Policy.INetworkSource? Network { get; init; }
+
+    /// <summary>UPS "mains lost" input for the sync policy (null: the configured GPIO line, if any).</summary>
+    public Policy.IMainsPowerSource? Mains { get; init; }
 
     /// <summary>Metrics shown on /metrics.</summary>
     public AgentMetrics? Metrics { get; private set; }
@@ -122,6 +134,15 @@ public sealed class AgentHost : IAsyncDisposable
             Metrics = Metrics.Render,
             MapExtra = app =>
             {
+                // A write through the API may start a backlog: wake the sync loop, which sleeps while nothing is pending.
+                app.Use(async (context, next) =>
+                {
+                    await next(context).ConfigureAwait(false);
+                    if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+                    {
+                        Sync?.NotifyWrite();
+                    }
+                });
                 MapExtra?.Invoke(app);
                 app.MapGet("/v1/sync/status", WriteSyncStatusAsync);
                 app.MapPost("/v1/sync/now", async context =>
@@ -144,24 +165,40 @@ public sealed class AgentHost : IAsyncDisposable
 
         if (_config.Role == "leader" && _config.Brokers.Upstream is { } leaderBroker)
         {
+            // The manifest from the configuration: enforced on every uploaded op, handed to nodes retained
+            // (a restart publishes a newer revision), and carrying the fleet's verify pace.
+            ReplicationManifest manifest = AgentManifest.Build(_config, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            Manifest = new ManifestFilter(FleetRole.Leader, manifest);
             var leader = new MqttSyncLeader(
                 new MqttClient(BrokerConnection.ToMqttOptions(leaderBroker, $"ce-leader-{_config.Fleet}", persistentSession: false)),
-                new EdgeDatabaseLeaderStore(_database), _config.Fleet, new SyncSessionOptions { SnapshotNewNodes = false });
+                new EdgeDatabaseLeaderStore(_database) { Manifest = Manifest }, _config.Fleet, new SyncSessionOptions { SnapshotNewNodes = false });
+            SyncLeader = leader;
+            var fleetClient = new MqttClient(BrokerConnection.ToMqttOptions(leaderBroker, $"ce-leader-verify-{_config.Fleet}", persistentSession: false));
+            await fleetClient.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await ManifestChannel.PublishAsync(fleetClient, _config.Fleet, manifest, cancellationToken).ConfigureAwait(false);
+            EdgeDatabase database = _database;
+            var responder = new MqttAntiEntropyResponder(fleetClient, _config.Fleet, collection =>
+                Manifest.Manifest.GetRule(collection) is { Direction: not ReplicationDirection.LocalOnly } rule ? new EdgeCollectionSource(database, collection, rule.LocalOnlyFields) : null);
             var stopLeader = new CancellationTokenSource();
             Task serving = leader.RunAsync(stopLeader.Token);
+            Task answering = responder.RunAsync(stopLeader.Token);
             _stopActions.Add(async () =>
             {
                 await stopLeader.CancelAsync().ConfigureAwait(false);
-                try
+                foreach (Task task in new[] { serving, answering })
                 {
-                    await serving.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopped.
+                    try
+                    {
+                        await task.ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or MqttException or System.Threading.Channels.ChannelClosedException)
+                    {
+                        // Stopped.
+                    }
                 }
 
                 await leader.DisposeAsync().ConfigureAwait(false);
+                await fleetClient.DisposeAsync().ConfigureAwait(false);
                 stopLeader.Dispose();
             });
             _logger.LogInformation("sync leader of fleet {Fleet} on {Host}:{Port}", _config.Fleet, leaderBroker.Host, leaderBroker.Port);
@@ -169,7 +206,7 @@ public sealed class AgentHost : IAsyncDisposable
 
         if (_config.Role == "edge" && _config.Brokers.Upstream is not null)
         {
-            var sync = new EdgeSyncService(_database, _config, _loggerFactory.CreateLogger("sync"), Battery, Network);
+            var sync = new EdgeSyncService(_database, _config, _loggerFactory.CreateLogger("sync"), Battery, Network, Mains);
             Sync = sync;
             Metrics.Sources.Add(sync.WriteMetrics);
             sync.Start();
@@ -213,6 +250,7 @@ public sealed class AgentHost : IAsyncDisposable
             {
                 writer.WriteNumber("backlogOps", status.Backlog.TotalOps);
                 writer.WriteNumber("backlogBytes", status.Backlog.TotalBytes);
+                writer.WriteNumber("backlogPriorityOps", status.Backlog.Priority.Ops);
                 writer.WriteNumber("lagOps", status.LagOps);
                 writer.WriteBoolean("upToDate", status.IsIdle && status.IsDownloadUpToDate);
                 writer.WriteString("lastUpload", status.LastUploadAt?.ToString("O", CultureInfo.InvariantCulture));
@@ -225,6 +263,9 @@ public sealed class AgentHost : IAsyncDisposable
                 writer.WriteString("decision", decision.Action.ToString());
                 writer.WriteString("rule", decision.Rule.ToString());
                 writer.WriteString("reason", decision.Reason);
+                writer.WriteNumber("pendingOps", decision.Inputs.Backlog.TotalOperations);
+                writer.WriteBoolean("burstDue", decision.BurstDue);
+                writer.WriteString("nextDecisionAt", decision.NextDecisionAt?.ToString("O", CultureInfo.InvariantCulture));
             }
 
             writer.WriteEndObject();
@@ -246,6 +287,8 @@ public sealed class AgentHost : IAsyncDisposable
         {
             BatchMaxReadings = _config.Ingest.BatchMaxReadings,
             BatchMaxDelay = TimeSpan.FromMilliseconds(_config.Ingest.BatchMaxDelayMs),
+            AfterWrite = () => Sync?.NotifyWrite(),
+            IsPrioritySeries = EdgeSyncService.PriorityMatcher(_config.Manifest),
         }, _loggerFactory.CreateLogger("ingest"));
         Ingest = ingest;
         Metrics!.Ingest = ingest;

@@ -241,30 +241,38 @@ public sealed class SensorIngest : IAsyncDisposable
                 _stagedCount = 0;
             }
 
-            var items = new List<(string Series, ReadOnlyMemory<TimeSeriesReading> Readings)>(batch.Count);
-            foreach (var (series, readings) in batch)
+            // Priority series go in their own record, first: a priority-only sync then carries them
+            // without the ordinary readings of the same flush.
+            List<(Dictionary<string, List<TimeSeriesReading>> Batch, int Count)> parts = Split(batch, count);
+            for (int part = 0; part < parts.Count; part++)
             {
-                items.Add((series, readings.ToArray()));
-            }
+                var items = new List<(string Series, ReadOnlyMemory<TimeSeriesReading> Readings)>(parts[part].Batch.Count);
+                foreach (var (series, readings) in parts[part].Batch)
+                {
+                    items.Add((series, readings.ToArray()));
+                }
 
-            try
-            {
-                await _database.AppendAsync(items, cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _stored, count);
-                Interlocked.Increment(ref _batches);
-            }
-            catch (OperationCanceledException)
-            {
-                Restage(batch, count);
-                throw;
-            }
-            catch (EdgeException ex)
-            {
-                // Not acknowledged: put the readings back in front so the next batch retries them.
-                Interlocked.Increment(ref _writeErrors);
-                _logger.LogError("ingest: writing {Count} readings failed: {Error}", count, ex.Message);
-                Restage(batch, count);
-                await Task.Delay(_options.BatchMaxDelay, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _database.AppendAsync(items, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref _stored, parts[part].Count);
+                    Interlocked.Increment(ref _batches);
+                    _options.AfterWrite?.Invoke();
+                }
+                catch (OperationCanceledException)
+                {
+                    RestageFrom(parts, part);
+                    throw;
+                }
+                catch (EdgeException ex)
+                {
+                    // Not acknowledged: put the readings back in front so the next batch retries them.
+                    Interlocked.Increment(ref _writeErrors);
+                    _logger.LogError("ingest: writing {Count} readings failed: {Error}", parts[part].Count, ex.Message);
+                    RestageFrom(parts, part);
+                    await Task.Delay(_options.BatchMaxDelay, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
             }
 
             if (_capacity.CurrentCount == 0)
@@ -276,6 +284,61 @@ public sealed class SensorIngest : IAsyncDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    private List<(Dictionary<string, List<TimeSeriesReading>> Batch, int Count)> Split(Dictionary<string, List<TimeSeriesReading>> batch, int count)
+    {
+        if (_options.IsPrioritySeries is not { } isPriority)
+        {
+            return [(batch, count)];
+        }
+
+        var priority = new Dictionary<string, List<TimeSeriesReading>>(StringComparer.Ordinal);
+        var other = new Dictionary<string, List<TimeSeriesReading>>(StringComparer.Ordinal);
+        int priorityCount = 0;
+        foreach (var (series, readings) in batch)
+        {
+            if (isPriority(series))
+            {
+                priority[series] = readings;
+                priorityCount += readings.Count;
+            }
+            else
+            {
+                other[series] = readings;
+            }
+        }
+
+        var parts = new List<(Dictionary<string, List<TimeSeriesReading>>, int)>(2);
+        if (priority.Count > 0)
+        {
+            parts.Add((priority, priorityCount));
+        }
+
+        if (other.Count > 0)
+        {
+            parts.Add((other, count - priorityCount));
+        }
+
+        return parts;
+    }
+
+    // The parts from `first` on were not acknowledged: back in front of what was staged since.
+    private void RestageFrom(List<(Dictionary<string, List<TimeSeriesReading>> Batch, int Count)> parts, int first)
+    {
+        Dictionary<string, List<TimeSeriesReading>> batch = parts[first].Batch;
+        int count = parts[first].Count;
+        for (int part = first + 1; part < parts.Count; part++)
+        {
+            foreach (var (series, readings) in parts[part].Batch)
+            {
+                batch[series] = readings; // each series is in one part only
+            }
+
+            count += parts[part].Count;
+        }
+
+        Restage(batch, count);
     }
 
     private void Restage(Dictionary<string, List<TimeSeriesReading>> batch, int count)

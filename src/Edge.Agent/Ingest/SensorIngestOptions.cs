@@ -14,4 +14,14 @@ public sealed record SensorIngestOptions
 
     /// <summary>At most one parse-error log line per rule per this interval.</summary>
     public TimeSpan ParseErrorLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Which series are priority (the manifest's priority-0 entries). When set, a flush writes the
+    /// priority series' readings as their own record first, so a priority-only sync can send them
+    /// without the ordinary readings of the same flush. Null: one record per flush.
+    /// </summary>
+    public Func<string, bool>? IsPrioritySeries { get; init; }
+
+    /// <summary>Called after each batch is written (e.g. to wake the sync loop, which sleeps while nothing is pending).</summary>
+    public Action? AfterWrite { get; init; }
 }

@@ -3,27 +3,31 @@ using System.Globalization;
 namespace CortexEdge.Agent.Policy;
 
 /// <summary>
-/// A recorded history of the policy's inputs (battery, link, backlog over time), as CSV, so an
-/// operator can play it through a configuration before deploying it. Columns:
-/// <c>minute,battery_percent,charging,link,metered,rtt_ms,backlog_ops,backlog_bytes,oldest_unsent_minutes,quota_percent</c>.
-/// An empty <c>battery_percent</c> means no battery; <c>charging</c> is charging, discharging,
-/// full or unknown; <c>link</c> is none, ethernet, wifi or cellular; <c>metered</c> is 0 or 1;
-/// empty <c>rtt_ms</c> and <c>oldest_unsent_minutes</c> mean unknown / nothing unsent.
-/// Lines starting with '#' are comments.
+/// A recorded history of the policy's inputs (battery, link, backlog per priority over time), as
+/// CSV, so an operator can play it through a configuration before deploying it. Columns:
+/// <c>second,battery_percent,charging,link,metered,rtt_ms,high_ops,high_bytes,high_oldest_s,normal_ops,normal_bytes,normal_oldest_s,low_ops,low_bytes,low_oldest_s,quota_percent</c>.
+/// <c>second</c> counts from the start of the recording and must grow; an empty
+/// <c>battery_percent</c> means no battery; <c>charging</c> is charging, discharging, full or
+/// unknown; <c>link</c> is none, ethernet, wifi or cellular; <c>metered</c> is 0 or 1; empty
+/// <c>rtt_ms</c> means unknown; per priority the unsent operations, their bytes and the age in
+/// seconds of the oldest (empty when none waits). Lines starting with '#' are comments.
 /// </summary>
 public static class PolicyHistory
 {
     /// <summary>The header line a history file starts with.</summary>
-    public const string Header = "minute,battery_percent,charging,link,metered,rtt_ms,backlog_ops,backlog_bytes,oldest_unsent_minutes,quota_percent";
+    public const string Header = "second,battery_percent,charging,link,metered,rtt_ms,high_ops,high_bytes,high_oldest_s,normal_ops,normal_bytes,normal_oldest_s,low_ops,low_bytes,low_oldest_s,quota_percent";
 
-    /// <summary>Parses a history; every row becomes the inputs at its minute.</summary>
+    private const int ColumnCount = 16;
+
+    /// <summary>Parses a history; every row becomes the inputs at its offset from the start.</summary>
     /// <exception cref="FormatException">A line is malformed; the message names the line and column.</exception>
-    public static IReadOnlyList<(int Minute, SyncPolicyInputs Inputs)> Parse(TextReader reader)
+    public static IReadOnlyList<(TimeSpan At, SyncPolicyInputs Inputs)> Parse(TextReader reader)
     {
-        var rows = new List<(int, SyncPolicyInputs)>();
+        ArgumentNullException.ThrowIfNull(reader);
+        var rows = new List<(TimeSpan, SyncPolicyInputs)>();
         int lineNumber = 0;
         bool headerSeen = false;
-        int lastMinute = int.MinValue;
+        long lastSecond = long.MinValue;
         for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
         {
             lineNumber++;
@@ -44,19 +48,19 @@ public static class PolicyHistory
             }
 
             string[] f = line.Split(',');
-            if (f.Length != 10)
+            if (f.Length != ColumnCount)
             {
-                throw new FormatException($"line {lineNumber}: {f.Length} columns, expected 10");
+                throw new FormatException($"line {lineNumber}: {f.Length} columns, expected {ColumnCount}");
             }
 
-            int minute = Int(f[0], lineNumber, "minute");
-            if (minute <= lastMinute)
+            long second = Int(f[0], lineNumber, "second");
+            if (second <= lastSecond)
             {
-                throw new FormatException($"line {lineNumber}: minute {minute} does not follow {lastMinute}");
+                throw new FormatException($"line {lineNumber}: second {second} does not follow {lastSecond}");
             }
 
-            lastMinute = minute;
-            int? battery = f[1].Length == 0 ? null : Int(f[1], lineNumber, "battery_percent");
+            lastSecond = second;
+            int? battery = f[1].Length == 0 ? null : (int)Int(f[1], lineNumber, "battery_percent");
             BatteryChargeState charge = f[2] switch
             {
                 "charging" => BatteryChargeState.Charging,
@@ -80,18 +84,30 @@ public static class PolicyHistory
                 _ => throw new FormatException($"line {lineNumber}: metered must be 0 or 1"),
             };
             TimeSpan? rtt = f[5].Length == 0 ? null : TimeSpan.FromMilliseconds(Int(f[5], lineNumber, "rtt_ms"));
-            long ops = Int(f[6], lineNumber, "backlog_ops");
-            long bytes = Int(f[7], lineNumber, "backlog_bytes");
-            TimeSpan? oldest = f[8].Length == 0 ? null : TimeSpan.FromMinutes(Int(f[8], lineNumber, "oldest_unsent_minutes"));
-            int quota = Int(f[9], lineNumber, "quota_percent");
+            var priorities = new BacklogPriorityStats[3];
+            foreach (SyncPriority priority in (ReadOnlySpan<SyncPriority>)[SyncPriority.High, SyncPriority.Normal, SyncPriority.Low])
+            {
+                int column = 6 + (3 * (int)priority);
+                string name = priority.ToString().ToLowerInvariant();
+                long ops = Int(f[column], lineNumber, name + "_ops");
+                long bytes = Int(f[column + 1], lineNumber, name + "_bytes");
+                TimeSpan? oldest = f[column + 2].Length == 0 ? null : TimeSpan.FromSeconds(Int(f[column + 2], lineNumber, name + "_oldest_s"));
+                if ((ops > 0) != oldest.HasValue)
+                {
+                    throw new FormatException($"line {lineNumber}: {name}_oldest_s must be given exactly when {name}_ops is above 0");
+                }
 
+                priorities[(int)priority] = new BacklogPriorityStats(priority, ops, bytes, oldest);
+            }
+
+            long quota = Int(f[15], lineNumber, "quota_percent");
             var batteryReading = battery is null
                 ? BatteryReading.None
                 : new BatteryReading(true, battery, charge, charge == BatteryChargeState.Discharging ? ExternalPowerState.Offline : ExternalPowerState.Online, ["history"], []);
             NetworkInterfaceReading? link = kind is { } k ? new NetworkInterfaceReading(k.ToString().ToLowerInvariant() + "0", k, true, metered, true, null) : null;
             var network = new NetworkReading(link is null ? [] : [link], link, rtt, []);
-            var backlog = new BacklogSnapshot([new BacklogPriorityStats(SyncPriority.Normal, ops, bytes, oldest)], quota, 100);
-            rows.Add((minute, new SyncPolicyInputs(batteryReading, network, backlog)));
+            var backlog = new BacklogSnapshot(priorities, quota, 100);
+            rows.Add((TimeSpan.FromSeconds(second), new SyncPolicyInputs(batteryReading, network, backlog)));
         }
 
         if (!headerSeen)
@@ -102,28 +118,85 @@ public static class PolicyHistory
         return rows;
     }
 
-    /// <summary>Plays a history through a fresh engine; returns the decisions that changed, in order.</summary>
-    public static IReadOnlyList<(int Minute, SyncDecision Decision)> Replay(IReadOnlyList<(int Minute, SyncPolicyInputs Inputs)> history, SyncPolicyOptions options, DateTimeOffset start)
+    /// <summary>
+    /// Plays a history through a fresh engine and returns every decision that changed (another
+    /// action or rule) or started a burst, in order. Between two rows the engine is asked again
+    /// whenever its <see cref="SyncDecision.NextDecisionAt"/> comes first, with the row's inputs
+    /// aged by the time passed; a burst empties the priorities it carries until the next row
+    /// (which brings the recorded backlog again). The same history and options always give the
+    /// same sequence.
+    /// </summary>
+    public static IReadOnlyList<(TimeSpan At, SyncDecision Decision)> Replay(IReadOnlyList<(TimeSpan At, SyncPolicyInputs Inputs)> history, SyncPolicyOptions options, DateTimeOffset start)
     {
+        ArgumentNullException.ThrowIfNull(history);
         var engine = new SyncPolicyEngine(options);
-        var changes = new List<(int, SyncDecision)>();
+        var changes = new List<(TimeSpan, SyncDecision)>();
         SyncDecision? last = null;
-        foreach (var (minute, inputs) in history)
+        for (int i = 0; i < history.Count; i++)
         {
-            SyncDecision decision = engine.Decide(inputs, start.AddMinutes(minute));
-            if (!decision.IsSameDecisionAs(last))
+            (TimeSpan rowAt, SyncPolicyInputs rowInputs) = history[i];
+            TimeSpan? nextRow = i + 1 < history.Count ? history[i + 1].At : null;
+            SyncPolicyInputs inputs = rowInputs;
+            TimeSpan at = rowAt;
+            // Each pass either bursts (and the backlog it carries empties) or moves time forward, so this ends.
+            while (true)
             {
-                changes.Add((minute, decision));
-            }
+                SyncDecision decision = engine.Decide(Aged(inputs, at - rowAt), start + at);
+                if (decision.BurstDue || !decision.IsSameDecisionAs(last))
+                {
+                    changes.Add((at, decision));
+                }
 
-            last = decision;
+                last = decision;
+                if (decision.BurstDue)
+                {
+                    inputs = Sent(inputs, decision);
+                    continue;
+                }
+
+                if (decision.NextDecisionAt is not DateTimeOffset next || nextRow is null || next - start >= nextRow || next - start <= at)
+                {
+                    break;
+                }
+
+                at = next - start;
+            }
         }
 
         return changes;
     }
 
-    private static int Int(string text, int line, string column) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 0
+    private static SyncPolicyInputs Aged(SyncPolicyInputs inputs, TimeSpan elapsed)
+    {
+        if (elapsed <= TimeSpan.Zero)
+        {
+            return inputs;
+        }
+
+        var aged = new BacklogPriorityStats[inputs.Backlog.Priorities.Count];
+        for (int i = 0; i < aged.Length; i++)
+        {
+            BacklogPriorityStats stats = inputs.Backlog.Priorities[i];
+            aged[i] = stats with { OldestUnsentAge = stats.OldestUnsentAge + elapsed };
+        }
+
+        return inputs with { Backlog = inputs.Backlog with { Priorities = aged } };
+    }
+
+    private static SyncPolicyInputs Sent(SyncPolicyInputs inputs, SyncDecision decision)
+    {
+        var left = new BacklogPriorityStats[inputs.Backlog.Priorities.Count];
+        for (int i = 0; i < left.Length; i++)
+        {
+            BacklogPriorityStats stats = inputs.Backlog.Priorities[i];
+            left[i] = decision.Allows(stats.Priority) ? new BacklogPriorityStats(stats.Priority, 0, 0, null) : stats;
+        }
+
+        return inputs with { Backlog = inputs.Backlog with { Priorities = left } };
+    }
+
+    private static long Int(string text, int line, string column) =>
+        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value >= 0 && value <= int.MaxValue
             ? value
-            : throw new FormatException($"line {line}: {column} '{text}' is not a whole number >= 0");
+            : throw new FormatException($"line {line}: {column} '{text}' is not a whole number from 0 to {int.MaxValue}");
 }

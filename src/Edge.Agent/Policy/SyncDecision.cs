@@ -11,6 +11,22 @@ namespace CortexEdge.Agent.Policy;
 /// <param name="Inputs">The inputs it was taken from.</param>
 public sealed record SyncDecision(SyncAction Action, DateTimeOffset? DeferUntil, SyncRule Rule, string Reason, DateTimeOffset DecidedAt, SyncPolicyInputs Inputs)
 {
+    /// <summary>
+    /// Whether the sync layer should run one burst of what <see cref="Action"/> allows now: a
+    /// priority it carries is about to exceed its freshness bound, or a pressure rule (quota, old
+    /// backlog, freshness on a costly link) forces it. Otherwise the backlog waits so that one
+    /// later burst carries it all (the radio stays quiet in between).
+    /// </summary>
+    public bool BurstDue { get; init; }
+
+    /// <summary>
+    /// When the policy must decide again at the latest even if no input changes: the moment the
+    /// first pending priority nears its freshness bound, the end of a deferral or of the
+    /// power-restore settle time. <c>null</c> when nothing is pending: only an input change
+    /// (a write, a power or link event) needs a new decision, so no timer has to run.
+    /// </summary>
+    public DateTimeOffset? NextDecisionAt { get; init; }
+
     /// <summary>Whether this decision lets <paramref name="priority"/> be sent now.</summary>
     public bool Allows(SyncPriority priority) => Action switch
     {
@@ -26,6 +42,7 @@ public sealed record SyncDecision(SyncAction Action, DateTimeOffset? DeferUntil,
     public override string ToString()
     {
         string action = Action == SyncAction.Defer && DeferUntil is DateTimeOffset until ? $"Defer until {until.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z" : Action.ToString();
-        return $"{DecidedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z {action} ({Rule}): {Reason}";
+        string burst = BurstDue ? " burst now;" : "";
+        return $"{DecidedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z {action} ({Rule}):{burst} {Reason}";
     }
 }

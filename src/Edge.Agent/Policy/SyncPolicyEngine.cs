@@ -46,10 +46,107 @@ public sealed class SyncPolicyEngine
         _lastDischargingAt = null;
     }
 
-    /// <summary>Decides from <paramref name="inputs"/> read at <paramref name="now"/>. Never throws for odd readings.</summary>
+    /// <summary>
+    /// Decides from <paramref name="inputs"/> read at <paramref name="now"/>: what may be sent (the
+    /// first rule that applies), whether a burst is due now, and when to decide again at the latest.
+    /// Never throws for odd readings.
+    /// </summary>
     public SyncDecision Decide(SyncPolicyInputs inputs, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        SyncDecision decision = DecideRule(inputs, now);
+        BacklogSnapshot backlog = inputs.Backlog;
+
+        // 4. Data a low battery or a costly link would hold back is about to exceed its freshness
+        // bound: one burst carries everything (critical battery, no link and quota decide before).
+        if (decision.Action == SyncAction.PriorityOnly && OverdueHeldBack(backlog) is BacklogPriorityStats overdue)
+        {
+            decision = decision with
+            {
+                Action = SyncAction.SyncNow,
+                Rule = SyncRule.FreshnessBound,
+                Reason = $"the oldest unsent {overdue.Priority.ToString().ToLowerInvariant()}-priority operation has waited {BacklogSnapshot.FormatAge(overdue.OldestUnsentAge!.Value)} " +
+                    $"(freshness bound {BacklogSnapshot.FormatAge(_options.FreshnessBound(overdue.Priority))}, burst {BacklogSnapshot.FormatAge(_options.BurstLeadTime)} ahead): " +
+                    $"sync everything in one burst, although {decision.Rule} would hold it back ({decision.Reason})",
+            };
+        }
+        bool pending = backlog.TotalOperations > 0;
+        bool burst = decision.Rule switch
+        {
+            _ when !pending || decision.Action == SyncAction.Defer => false,
+            // Pressure rules: waiting longer is what they exist to prevent.
+            SyncRule.QuotaNearlyFull or SyncRule.CostlyLinkBacklogOld or SyncRule.CostlyLinkQuotaHigh or SyncRule.FreshnessBound => true,
+            _ => DuePriority(backlog, decision.Action == SyncAction.PriorityOnly) is not null,
+        };
+
+        DateTimeOffset? next = null;
+        if (pending)
+        {
+            if (decision.Action == SyncAction.Defer)
+            {
+                next = decision.DeferUntil;
+            }
+            else
+            {
+                // Every pending priority has a due time, allowed or not: one it may not send yet is
+                // forced out by the freshness rule (on a costly link) when that time comes.
+                // One already due but held back (a battery rule) waits for an input change instead:
+                // deciding again at once would only spin.
+                foreach (BacklogPriorityStats stats in backlog.Priorities)
+                {
+                    if (stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
+                        continue;
+                    TimeSpan wait = _options.FreshnessBound(stats.Priority) - _options.BurstLeadTime - age;
+                    if (wait > TimeSpan.Zero)
+                        next = Earliest(next, now + wait);
+                    else if (burst && decision.Allows(stats.Priority))
+                        next = Earliest(next, now);
+                }
+
+                // A battery restriction lifting changes what may go.
+                if (!inputs.Battery.IsDischarging && _lastDischargingAt is DateTimeOffset last && now - last < _options.PowerRestoreSettleTime)
+                    next = Earliest(next, last + _options.PowerRestoreSettleTime);
+            }
+        }
+
+        return decision with { BurstDue = burst, NextDecisionAt = next };
+    }
+
+    /// <summary>
+    /// The priority whose oldest unsent op has reached its freshness bound minus the burst lead time
+    /// (highest priority first), among those <paramref name="highOnly"/> allows; null when none is due.
+    /// </summary>
+    private SyncPriority? DuePriority(BacklogSnapshot backlog, bool highOnly)
+    {
+        SyncPriority? due = null;
+        foreach (BacklogPriorityStats stats in backlog.Priorities)
+        {
+            if ((highOnly && stats.Priority != SyncPriority.High) || stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
+                continue;
+            if (age >= _options.FreshnessBound(stats.Priority) - _options.BurstLeadTime && (due is null || stats.Priority < due))
+                due = stats.Priority;
+        }
+        return due;
+    }
+
+    /// <summary>The held-back priority (normal or low) nearest its freshness bound that is due now, or null.</summary>
+    private BacklogPriorityStats? OverdueHeldBack(BacklogSnapshot backlog)
+    {
+        BacklogPriorityStats? due = null;
+        foreach (BacklogPriorityStats stats in backlog.Priorities)
+        {
+            if (stats.Priority == SyncPriority.High || stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
+                continue;
+            if (age >= _options.FreshnessBound(stats.Priority) - _options.BurstLeadTime && (due is null || stats.Priority < due.Value.Priority))
+                due = stats;
+        }
+        return due;
+    }
+
+    private static DateTimeOffset Earliest(DateTimeOffset? a, DateTimeOffset b) => a is DateTimeOffset x && x < b ? x : b;
+
+    private SyncDecision DecideRule(SyncPolicyInputs inputs, DateTimeOffset now)
+    {
         BatteryReading battery = inputs.Battery;
         NetworkReading network = inputs.Network;
         BacklogSnapshot backlog = inputs.Backlog;
@@ -107,7 +204,7 @@ public sealed class SyncPolicyEngine
                 $"no network link up{DownLinks(network)}: defer until {Clock(until)} or until a link comes up; writes stay queued");
         }
 
-        // 4. Low battery: only what matters most.
+        // 5. Low battery: only what matters most.
         if (onBattery && low)
         {
             return Make(SyncAction.PriorityOnly, null, SyncRule.LowBattery,
@@ -118,7 +215,7 @@ public sealed class SyncPolicyEngine
         if (link.IsMetered || poor)
         {
             string why = link.IsMetered ? $"link {link} is metered" : PoorText(link, network, weakSignal, slow);
-            // 5. and 6. A costly link still carries everything when waiting longer would cost more.
+            // 6. and 7. A costly link still carries everything when waiting longer would cost more.
             if (backlogOld)
             {
                 return Make(SyncAction.SyncNow, null, SyncRule.CostlyLinkBacklogOld,
@@ -130,13 +227,13 @@ public sealed class SyncPolicyEngine
                     $"{why}, but the offline queue is at {Fraction(backlog.QuotaFraction)} of its quota ({Threshold(">=", o.CostlyLinkQuotaFraction, o.CostlyLinkQuotaFraction - o.QuotaHysteresisFraction, "%q")}): sync everything");
             }
             string waiting = $"oldest unsent {(oldest is TimeSpan age ? BacklogSnapshot.FormatAge(age) : "none")} < {BacklogSnapshot.FormatAge(o.CostlyLinkBacklogAgeMax)}, quota {Fraction(backlog.QuotaFraction)} < {Fraction(o.CostlyLinkQuotaFraction)}";
-            // 7. and 8.
+            // 8. and 9.
             return link.IsMetered
                 ? Make(SyncAction.PriorityOnly, null, SyncRule.MeteredLink, $"{why}: priority collections only ({waiting})")
                 : Make(SyncAction.PriorityOnly, null, SyncRule.PoorLink, $"{why}: priority collections only ({waiting})");
         }
 
-        // 9.
+        // 10.
         string power = !battery.HasBattery ? "no battery" : onBattery ? $"battery {Percent(capacity)} {Discharging(battery)}" : $"battery {Percent(capacity)} on external power";
         return Make(SyncAction.SyncNow, null, SyncRule.Unrestricted, $"link {link} unmetered and good, {power}: sync everything");
 

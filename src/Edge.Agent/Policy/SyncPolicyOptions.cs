@@ -53,6 +53,32 @@ public sealed record SyncPolicyOptions
     /// <summary>How long a no-link deferral lasts before the policy decides again at the latest. Default 5 minutes.</summary>
     public TimeSpan NoLinkDeferInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How stale <see cref="SyncPriority.High"/> data may get before it must go: a burst runs when
+    /// its oldest unsent op nears this age. Default 1 minute.
+    /// </summary>
+    public TimeSpan FreshnessBoundHigh { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How stale <see cref="SyncPriority.Normal"/> data may get before it must go (even over a metered or poor link). Default 1 hour.</summary>
+    public TimeSpan FreshnessBoundNormal { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How stale <see cref="SyncPriority.Low"/> data may get before it must go (even over a metered or poor link). Default 6 hours.</summary>
+    public TimeSpan FreshnessBoundLow { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// How long before a freshness bound the burst starts, so the data arrives within the bound
+    /// (connect, upload, acknowledgement). Must be below every bound. Default 10 seconds.
+    /// </summary>
+    public TimeSpan BurstLeadTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The freshness bound of <paramref name="priority"/>.</summary>
+    public TimeSpan FreshnessBound(SyncPriority priority) => priority switch
+    {
+        SyncPriority.High => FreshnessBoundHigh,
+        SyncPriority.Normal => FreshnessBoundNormal,
+        _ => FreshnessBoundLow,
+    };
+
     /// <summary>Checks every value; throws <see cref="SyncPolicyException"/> (<see cref="SyncPolicyErrorCode.OptionsInvalid"/>) naming the first bad one.</summary>
     public void Validate()
     {
@@ -81,6 +107,16 @@ public sealed record SyncPolicyOptions
             Fail($"{nameof(CriticalBatteryDeferInterval)} must be positive, got {CriticalBatteryDeferInterval}.");
         if (NoLinkDeferInterval <= TimeSpan.Zero)
             Fail($"{nameof(NoLinkDeferInterval)} must be positive, got {NoLinkDeferInterval}.");
+        RequireNonNegative(nameof(BurstLeadTime), BurstLeadTime);
+        RequireAboveLead(nameof(FreshnessBoundHigh), FreshnessBoundHigh);
+        RequireAboveLead(nameof(FreshnessBoundNormal), FreshnessBoundNormal);
+        RequireAboveLead(nameof(FreshnessBoundLow), FreshnessBoundLow);
+    }
+
+    private void RequireAboveLead(string name, TimeSpan bound)
+    {
+        if (bound <= BurstLeadTime)
+            Fail($"{name} ({bound}) must exceed {nameof(BurstLeadTime)} ({BurstLeadTime}).");
     }
 
     private static void RequireRange(string name, double value, double minimum, double maximum)

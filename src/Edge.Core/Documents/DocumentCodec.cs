@@ -76,6 +76,15 @@ internal static class DocumentCodec
         }
     }
 
+    /// <summary>Encodes a <see cref="DocumentOperationKind.MergeState"/> op carrying <paramref name="encodedState"/> (a <see cref="DocumentState"/> encoding).</summary>
+    public static void EncodeMergeState(ArrayBufferWriter<byte> output, string collection, string key, ReadOnlySpan<byte> encodedState)
+    {
+        WriteHeader(output, DocumentOperationKind.MergeState, collection, key);
+        WriteVarInt(output, 1);
+        WriteName(output, string.Empty, "field name", DocumentLimits.FieldNameBytesMax);
+        WriteBytes(output, encodedState);
+    }
+
     /// <summary>Encodes a delete.</summary>
     public static void EncodeDelete(ArrayBufferWriter<byte> output, string collection, string key)
     {
@@ -86,9 +95,15 @@ internal static class DocumentCodec
     /// <summary>Decodes a body written by this codec.</summary>
     /// <param name="body">The encoded body.</param>
     /// <param name="location">Where the body came from (e.g. "WAL LSN 42"), for the error message.</param>
-    public static DocumentOperation Decode(ReadOnlySpan<byte> body, string location)
+    public static DocumentOperation Decode(ReadOnlySpan<byte> body, string location) => Decode(new SpanReader(body, location));
+
+    /// <summary>Decodes the body of the WAL record at <paramref name="lsn"/>; errors name "WAL LSN n" (the text is built only on error).</summary>
+    public static DocumentOperation Decode(ReadOnlySpan<byte> body, long lsn) => Decode(new SpanReader(body, lsn));
+
+    /// <summary>Reads only the collection and key of the body of the WAL record at <paramref name="lsn"/> (checking version and kind).</summary>
+    public static (string Collection, string Key) DecodeTarget(ReadOnlySpan<byte> body, long lsn)
     {
-        var reader = new SpanReader(body, location);
+        var reader = new SpanReader(body, lsn);
         byte version = reader.ReadByte();
         if (version != FormatVersion)
         {
@@ -101,6 +116,25 @@ internal static class DocumentCodec
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
 
+        string collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
+        string key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
+        return (collection, key);
+    }
+
+    private static DocumentOperation Decode(SpanReader reader)
+    {
+        byte version = reader.ReadByte();
+        if (version != FormatVersion)
+        {
+            throw reader.Error($"unknown document format version {version}");
+        }
+
+        byte kindByte = reader.ReadByte();
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
+        {
+            throw reader.Error($"unknown document operation kind {kindByte}");
+        }
+
         var kind = (DocumentOperationKind)kindByte;
         string collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
         string key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
@@ -108,6 +142,11 @@ internal static class DocumentCodec
         if (kind == DocumentOperationKind.Delete && count != 0)
         {
             throw reader.Error($"a delete carries {count} fields");
+        }
+
+        if (kind == DocumentOperationKind.MergeState && count != 1)
+        {
+            throw reader.Error($"a state merge carries {count} fields, not 1");
         }
 
         var fields = new DocumentField[count];
@@ -124,6 +163,11 @@ internal static class DocumentCodec
             {
                 reader.CheckCrdtField(value, name);
             }
+            else if (kind == DocumentOperationKind.MergeState)
+            {
+                // Throws DocumentMalformed naming the location when the state does not decode.
+                _ = DocumentState.Decode(value, reader.Location);
+            }
             else if (!value.IsEmpty)
             {
                 reader.CheckJson(value, name);
@@ -134,6 +178,77 @@ internal static class DocumentCodec
 
         reader.CheckEnd();
         return new DocumentOperation(kind, collection, key, fields);
+    }
+
+    /// <summary>Encodes a decoded operation again, field for field (values are written as they are: JSON, or CRDT deltas).</summary>
+    public static void Encode(ArrayBufferWriter<byte> output, DocumentOperation operation)
+    {
+        int start = output.WrittenCount;
+        WriteHeader(output, operation.Kind, operation.Collection, operation.Key);
+        WriteVarInt(output, (ulong)operation.Fields.Count);
+        foreach (DocumentField field in operation.Fields)
+        {
+            WriteName(output, field.Name, "field name", DocumentLimits.FieldNameBytesMax);
+            WriteBytes(output, field.Utf8JsonValue.Span);
+        }
+
+        if (output.WrittenCount - start > DocumentLimits.EncodedBytesMax)
+        {
+            throw new EdgeException(EdgeErrorCode.DocumentTooLarge, $"Document '{operation.Key}' in collection '{operation.Collection}' encodes to {output.WrittenCount - start} bytes; the limit is {DocumentLimits.EncodedBytesMax}.");
+        }
+    }
+
+    /// <summary>Reads only the collection name of an encoded body (format version, kind, collection); false when that prefix does not decode.</summary>
+    public static bool TryReadCollection(ReadOnlySpan<byte> body, out string collection)
+    {
+        collection = string.Empty;
+        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        {
+            return false;
+        }
+
+        if (!VarInt.TryRead(body[2..], out ulong length, out int read) || length == 0 || length > DocumentLimits.CollectionNameBytesMax || (ulong)(body.Length - 2 - read) < length)
+        {
+            return false;
+        }
+
+        try
+        {
+            collection = StrictUtf8.GetString(body.Slice(2 + read, (int)length));
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads a <see cref="DocumentOperationKind.MergeState"/> body without decoding the state (the
+    /// caller decodes it once): its collection, key and the state's encoding.
+    /// </summary>
+    /// <exception cref="EdgeCorruptionException">DocumentMalformed: not a well-formed state merge.</exception>
+    public static ReadOnlySpan<byte> ReadMergeState(ReadOnlySpan<byte> body, string location, out string collection, out string key)
+    {
+        var reader = new SpanReader(body, location);
+        byte version = reader.ReadByte();
+        byte kind = reader.ReadByte();
+        if (version != FormatVersion || kind != (byte)DocumentOperationKind.MergeState)
+        {
+            throw reader.Error($"expected a state merge (format {FormatVersion}, kind {(byte)DocumentOperationKind.MergeState}); got format {version}, kind {kind}");
+        }
+
+        collection = reader.ReadString(DocumentLimits.CollectionNameBytesMax, "collection", allowEmpty: false);
+        key = reader.ReadString(DocumentLimits.KeyBytesMax, "key", allowEmpty: false);
+        if (reader.ReadCount(DocumentLimits.FieldCountMax, "field count") != 1)
+        {
+            throw reader.Error("a state merge carries exactly one field");
+        }
+
+        reader.ReadString(DocumentLimits.FieldNameBytesMax, "field name", allowEmpty: true);
+        ReadOnlySpan<byte> state = reader.ReadBytes(DocumentLimits.EncodedBytesMax, "field value");
+        reader.CheckEnd();
+        return state;
     }
 
     /// <summary>Checks a collection name or key before it is written.</summary>
@@ -222,7 +337,8 @@ internal static class DocumentCodec
     internal ref struct SpanReader
     {
         private readonly ReadOnlySpan<byte> _source;
-        private readonly string _location;
+        private readonly string? _location;
+        private readonly long _lsn;
         private int _offset;
 
         public SpanReader(ReadOnlySpan<byte> source, string location)
@@ -232,10 +348,20 @@ internal static class DocumentCodec
             _offset = 0;
         }
 
+        /// <summary>A reader of the WAL record at <paramref name="lsn"/>: the location text is formatted only for an error.</summary>
+        public SpanReader(ReadOnlySpan<byte> source, long lsn)
+        {
+            _source = source;
+            _lsn = lsn;
+            _offset = 0;
+        }
+
+        public readonly string Location => _location ?? $"WAL LSN {_lsn}";
+
         public readonly int Offset => _offset;
 
         public readonly EdgeCorruptionException Error(string detail) =>
-            new(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: {detail}");
+            new(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: {detail}");
 
         public byte ReadByte()
         {
@@ -319,7 +445,7 @@ internal static class DocumentCodec
             }
             catch (DecoderFallbackException exception)
             {
-                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: {what} is not valid UTF-8", exception);
+                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: {what} is not valid UTF-8", exception);
             }
         }
 
@@ -341,7 +467,7 @@ internal static class DocumentCodec
             }
             catch (JsonException exception)
             {
-                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: field '{field}' is not valid JSON", exception);
+                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: field '{field}' is not valid JSON", exception);
             }
         }
 
@@ -353,7 +479,7 @@ internal static class DocumentCodec
             }
             catch (EdgeException exception) when (exception.Code == EdgeErrorCode.CrdtMalformed)
             {
-                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{_location}, body offset {_offset}", $"Document encoding is malformed: CRDT field '{field}': {exception.Message}", exception);
+                throw new EdgeCorruptionException(EdgeErrorCode.DocumentMalformed, $"{Location}, body offset {_offset}", $"Document encoding is malformed: CRDT field '{field}': {exception.Message}", exception);
             }
         }
 

@@ -17,6 +17,13 @@ public enum DocumentOperationKind : byte
 
     /// <summary>A delete of a document with CRDT fields: the tombstone plus deltas that reset what the deleting replica observed.</summary>
     CrdtDelete = 5,
+
+    /// <summary>
+    /// Joins a whole document state (every field with its HLC, the put/delete marker, CRDT fields)
+    /// into the document: how a sync snapshot carries a document. One field named "" holds the
+    /// state's encoding. Idempotent and order-free, like every CRDT merge.
+    /// </summary>
+    MergeState = 6,
 }
 
 /// <summary>
@@ -59,4 +66,42 @@ public sealed class DocumentOperation
 
     /// <summary>The fields the op sets (put, patch) or removes (patch); empty for delete.</summary>
     public IReadOnlyList<DocumentField> Fields { get; }
+
+    /// <summary>
+    /// Decodes the body of a <see cref="Wal.WalRecordKind.Document"/> op (the part after its
+    /// <see cref="State.OperationHeader"/>), as sync carries it. Validates everything the database
+    /// would (lengths, UTF-8, JSON values, CRDT deltas, limits).
+    /// </summary>
+    /// <exception cref="EdgeCorruptionException"><see cref="EdgeErrorCode.DocumentMalformed"/>: the body does not decode.</exception>
+    public static DocumentOperation Decode(ReadOnlySpan<byte> body) => DocumentCodec.Decode(body, "document op body");
+
+    /// <summary>
+    /// Reads only the collection an encoded document op body belongs to, without decoding the rest
+    /// (cheap: for routing and authorization). False when the body does not start like a document op.
+    /// </summary>
+    public static bool TryReadCollection(ReadOnlySpan<byte> body, out string collection) => DocumentCodec.TryReadCollection(body, out collection);
+
+    /// <summary>
+    /// Encodes this op as a <see cref="Wal.WalRecordKind.Document"/> body (what <see cref="Decode"/>
+    /// reads), e.g. after leaving out fields that must not leave the device.
+    /// </summary>
+    /// <exception cref="EdgeException">DocumentKeyInvalid (a name is empty or too long), DocumentTooLarge.</exception>
+    public byte[] Encode()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        DocumentCodec.Encode(buffer, this);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A copy of this op without the fields named in <paramref name="fieldNames"/> (ordinal); this op when none of them is present.</summary>
+    public DocumentOperation WithoutFields(IReadOnlyCollection<string> fieldNames)
+    {
+        ArgumentNullException.ThrowIfNull(fieldNames);
+        if (fieldNames.Count == 0 || !Fields.Any(field => fieldNames.Contains(field.Name, StringComparer.Ordinal)))
+        {
+            return this;
+        }
+
+        return new DocumentOperation(Kind, Collection, Key, Fields.Where(field => !fieldNames.Contains(field.Name, StringComparer.Ordinal)).ToArray());
+    }
 }

@@ -99,6 +99,13 @@ internal sealed class DocumentState
     /// </summary>
     public CrdtMergeOutcome Apply(DocumentOperation operation, HlcTimestamp timestamp)
     {
+        if (operation.Kind == DocumentOperationKind.MergeState)
+        {
+            // The state carries its own timestamps; the op's stamp is only where it travelled.
+            Merge(Decode(operation.Fields[0].Utf8JsonValue.Span, $"state merge of '{operation.Key}'"));
+            return CrdtMergeOutcome.Unchanged;
+        }
+
         LastChange = HlcTimestamp.Max(LastChange, timestamp);
         if (operation.Kind is DocumentOperationKind.Put or DocumentOperationKind.Delete or DocumentOperationKind.CrdtDelete)
         {
@@ -121,7 +128,7 @@ internal sealed class DocumentState
         foreach (DocumentField field in operation.Fields)
         {
             // ">=": a later duplicate of the same name inside one op wins, as in JSON parsers.
-            byte[]? value = field.IsRemoval ? null : field.Utf8JsonValue.ToArray();
+            byte[]? value = field.IsRemoval ? null : OwnedBytes(field.Utf8JsonValue);
             if (IsDiscardedOnArrival(field.Name, value, timestamp))
             {
                 discarded++;
@@ -165,10 +172,22 @@ internal sealed class DocumentState
         writer.WriteStartObject();
         if (_crdtFields is null)
         {
-            foreach (KeyValuePair<string, FieldState> field in VisibleFields())
+            string[] names = RentSortedNames();
+            try
             {
-                writer.WritePropertyName(field.Key);
-                writer.WriteRawValue(field.Value.Value!, skipInputValidation: true);
+                for (int i = 0; i < _fields.Count; i++)
+                {
+                    FieldState field = _fields[names[i]];
+                    if (field.Value is not null && field.Timestamp >= ClearedAt)
+                    {
+                        writer.WritePropertyName(names[i]);
+                        writer.WriteRawValue(field.Value, skipInputValidation: true);
+                    }
+                }
+            }
+            finally
+            {
+                ReturnSortedNames(names);
             }
         }
         else
@@ -212,6 +231,13 @@ internal sealed class DocumentState
     public byte[] Encode()
     {
         var output = new ArrayBufferWriter<byte>(64);
+        EncodeTo(output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends <see cref="Encode"/>'s bytes to <paramref name="output"/>; allocates nothing for LWW-only documents once warm.</summary>
+    public void EncodeTo(ArrayBufferWriter<byte> output)
+    {
         Span<byte> head = output.GetSpan(1 + HlcTimestamp.EncodedBytes * 2 + 1);
         head[0] = _crdtFields is { Count: > 0 } ? FormatVersionWithCrdtFields : FormatVersion;
         ClearedAt.WriteTo(head[1..]);
@@ -219,16 +245,26 @@ internal sealed class DocumentState
         head[1 + (HlcTimestamp.EncodedBytes * 2)] = Deleted ? (byte)1 : (byte)0;
         output.Advance(1 + (HlcTimestamp.EncodedBytes * 2) + 1);
         WriteVarInt(output, (ulong)_fields.Count);
-        foreach (KeyValuePair<string, FieldState> field in _fields.OrderBy(f => f.Key, StringComparer.Ordinal))
+        string[] names = RentSortedNames();
+        try
         {
-            byte[] name = DocumentCodec.StrictUtf8.GetBytes(field.Key);
-            WriteVarInt(output, (ulong)name.Length);
-            output.Write(name);
-            field.Value.Timestamp.WriteTo(output.GetSpan(HlcTimestamp.EncodedBytes));
-            output.Advance(HlcTimestamp.EncodedBytes);
-            byte[] value = field.Value.Value ?? [];
-            WriteVarInt(output, (ulong)value.Length);
-            output.Write(value);
+            for (int i = 0; i < _fields.Count; i++)
+            {
+                string name = names[i];
+                FieldState field = _fields[name];
+                int nameBytes = DocumentCodec.StrictUtf8.GetByteCount(name);
+                WriteVarInt(output, (ulong)nameBytes);
+                output.Advance(DocumentCodec.StrictUtf8.GetBytes(name, output.GetSpan(nameBytes)));
+                field.Timestamp.WriteTo(output.GetSpan(HlcTimestamp.EncodedBytes));
+                output.Advance(HlcTimestamp.EncodedBytes);
+                ReadOnlySpan<byte> value = field.Value;
+                WriteVarInt(output, (ulong)value.Length);
+                output.Write(value);
+            }
+        }
+        finally
+        {
+            ReturnSortedNames(names);
         }
 
         if (_crdtFields is { Count: > 0 })
@@ -244,8 +280,6 @@ internal sealed class DocumentState
                 output.Write(value);
             }
         }
-
-        return output.WrittenSpan.ToArray();
     }
 
     /// <summary>Decodes <see cref="Encode"/>'s output, validating lengths, UTF-8, JSON and order.</summary>
@@ -319,6 +353,39 @@ internal sealed class DocumentState
 
         reader.CheckEnd();
         return state;
+    }
+
+    // A decoded op's values are fresh arrays nobody else writes (DocumentCodec.Decode): keep them rather than copy again.
+    private static byte[] OwnedBytes(ReadOnlyMemory<byte> value) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(value, out ArraySegment<byte> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : value.ToArray();
+
+    [ThreadStatic]
+    private static string[]? t_sortedNames;
+
+    /// <summary>The LWW field names in ordinal order, in a per-thread array (first <c>_fields.Count</c> entries); give it back with <see cref="ReturnSortedNames"/>.</summary>
+    private string[] RentSortedNames()
+    {
+        string[] names = t_sortedNames ?? new string[16];
+        t_sortedNames = null; // a nested use on this thread gets its own array
+        if (names.Length < _fields.Count)
+        {
+            names = new string[Math.Max(_fields.Count, names.Length * 2)];
+        }
+
+        _fields.Keys.CopyTo(names, 0);
+        Array.Sort(names, 0, _fields.Count, StringComparer.Ordinal);
+        return names;
+    }
+
+    private static void ReturnSortedNames(string[] names)
+    {
+        Array.Clear(names);
+        if (names.Length <= 1024)
+        {
+            t_sortedNames = names;
+        }
     }
 
     private IEnumerable<KeyValuePair<string, FieldState>> VisibleFields() =>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CortexEdge.Core.Clocks;
 using CortexEdge.Core.State;
@@ -15,6 +16,10 @@ namespace CortexEdge.Core.Documents;
 internal sealed class DocumentStateModule : IStateModule
 {
     private const string SelectStateSql = "SELECT state FROM ce_documents WHERE collection = $collection AND key = $key;";
+    private const string SelectStateByIndexSql = "SELECT state FROM ce_documents WHERE collection = ?1 AND key = ?2;";
+    private const string UpsertSql =
+        "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES(?1, ?2, ?3, ?4, ?5) " +
+        "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
     private const string ScanSql = "SELECT key, state, json FROM ce_documents WHERE collection = $collection AND key >= $from ORDER BY key;";
 
     private static readonly WalRecordKind[] s_kinds = [WalRecordKind.Document];
@@ -22,7 +27,12 @@ internal sealed class DocumentStateModule : IStateModule
     private readonly object _overlayLock = new();
     private readonly Dictionary<string, SortedDictionary<string, OverlayEntry>> _overlay = new(StringComparer.Ordinal);
     private readonly Queue<(long Lsn, string Collection, string Key)> _overlayOrder = new();
-    private readonly Dictionary<(string Collection, string Key), DocumentState> _staged = [];
+    // The batch's ops per document, as their encoded bodies: the delta state is built per document
+    // only when it is written, so a batch does not keep a state object per document alive.
+    // Bodies are copied into one arena and chained per document, so staging keeps no object per op.
+    private readonly Dictionary<(string Collection, string Key), StagedChain> _staged = [];
+    private readonly List<StagedOp> _stagedOps = [];
+    private ArrayBufferWriter<byte> _stagedBodies = new(64 * 1024);
     private readonly Func<StateReadConnection> _rentReader;
     // Conflict counts: checkpointed totals (persisted in ce_conflicts with the checkpoint, so a
     // replayed op is never counted twice) plus counts of applied ops not yet checkpointed.
@@ -31,6 +41,16 @@ internal sealed class DocumentStateModule : IStateModule
     private readonly List<(long Lsn, string Collection, CollectionConflictStats Counts)> _pendingConflicts = [];
     private Dictionary<string, CollectionConflictStats>? _writtenConflicts;
     private int _overlayCount;
+    // Checkpointer thread only: reused encode buffers for the state blob and the materialized JSON.
+    private ArrayBufferWriter<byte> _stateBuffer = new(256);
+    private ArrayBufferWriter<byte> _jsonBuffer = new(256);
+    private Utf8JsonWriter? _jsonWriter;
+    private readonly List<KeyValuePair<(string Collection, string Key), StagedChain>> _writeOrder = [];
+    private static readonly Comparison<KeyValuePair<(string Collection, string Key), StagedChain>> s_stagedOrder = (left, right) =>
+    {
+        int order = Utf8KeyComparer.Instance.Compare(left.Key.Collection, right.Key.Collection);
+        return order != 0 ? order : Utf8KeyComparer.Instance.Compare(left.Key.Key, right.Key.Key);
+    };
 
     public DocumentStateModule(Func<StateReadConnection> rentReader)
     {
@@ -85,7 +105,7 @@ internal sealed class DocumentStateModule : IStateModule
 
     public void Apply(in StateRecord record)
     {
-        DocumentOperation operation = DocumentCodec.Decode(record.Body, $"WAL LSN {record.Lsn}");
+        DocumentOperation operation = DocumentCodec.Decode(record.Body, record.Lsn);
         if (record.Header.OriginReplicaId != LocalReplicaId)
         {
             CountConflicts(record.Lsn, operation, record.Header.Timestamp);
@@ -114,15 +134,23 @@ internal sealed class DocumentStateModule : IStateModule
 
     public void StageCheckpoint(in StateRecord record)
     {
-        DocumentOperation operation = DocumentCodec.Decode(record.Body, $"WAL LSN {record.Lsn}");
-        var id = (operation.Collection, operation.Key);
-        if (!_staged.TryGetValue(id, out DocumentState? delta))
+        // Only the target is read here (it is validated in full when the batch is written).
+        (string collection, string key) = DocumentCodec.DecodeTarget(record.Body, record.Lsn);
+        int index = _stagedOps.Count;
+        int offset = _stagedBodies.WrittenCount;
+        record.Body.CopyTo(_stagedBodies.GetSpan(record.Body.Length));
+        _stagedBodies.Advance(record.Body.Length);
+        _stagedOps.Add(new StagedOp { Lsn = record.Lsn, Timestamp = record.Header.Timestamp, Offset = offset, Length = record.Body.Length, Next = -1 });
+        ref StagedChain chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_staged, (collection, key), out bool exists);
+        if (exists)
         {
-            delta = new DocumentState();
-            _staged.Add(id, delta);
+            CollectionsMarshal.AsSpan(_stagedOps)[chain.Tail].Next = index;
+            chain = new StagedChain(chain.Head, index);
         }
-
-        delta.Apply(operation, record.Header.Timestamp);
+        else
+        {
+            chain = new StagedChain(index, index);
+        }
     }
 
     public void WriteCheckpoint(SqliteConnection connection, SqliteTransaction transaction, long throughLsn)
@@ -133,43 +161,71 @@ internal sealed class DocumentStateModule : IStateModule
             return;
         }
 
-        using SqliteCommand select = connection.CreateCommand();
-        select.Transaction = transaction;
-        select.CommandText = SelectStateSql;
-        SqliteParameter selectCollection = select.Parameters.Add("$collection", SqliteType.Text);
-        SqliteParameter selectKey = select.Parameters.Add("$key", SqliteType.Text);
-        select.Prepare();
-
-        using SqliteCommand upsert = connection.CreateCommand();
-        upsert.Transaction = transaction;
-        upsert.CommandText =
-            "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
-            "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
-        SqliteParameter upsertCollection = upsert.Parameters.Add("$collection", SqliteType.Text);
-        SqliteParameter upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
-        SqliteParameter upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
-        SqliteParameter upsertJson = upsert.Parameters.Add("$json", SqliteType.Text);
-        SqliteParameter upsertLsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
-        upsert.Prepare();
-
-        foreach (KeyValuePair<(string Collection, string Key), DocumentState> staged in _staged)
+        // Raw statements bound from spans, prepared once per batch: per document one primary-key
+        // lookup and one upsert, no boxing, no UTF-16 round trip of the JSON, no reader objects.
+        using PreparedStatement select = PreparedStatement.Prepare(connection, SelectStateByIndexSql);
+        using PreparedStatement upsert = PreparedStatement.Prepare(connection, UpsertSql);
+        _jsonWriter ??= new Utf8JsonWriter(_jsonBuffer);
+        // In primary-key order: each B-tree page is visited once per batch, not once per document.
+        _writeOrder.Clear();
+        _writeOrder.AddRange(_staged);
+        _writeOrder.Sort(s_stagedOrder);
+        foreach (KeyValuePair<(string Collection, string Key), StagedChain> staged in _writeOrder)
         {
-            selectCollection.Value = staged.Key.Collection;
-            selectKey.Value = staged.Key.Key;
-            DocumentState state = ReadState(select, staged.Key.Collection, staged.Key.Key) ?? new DocumentState();
-            state.Merge(staged.Value);
-            upsertCollection.Value = staged.Key.Collection;
-            upsertKey.Value = staged.Key.Key;
-            upsertState.Value = state.Encode();
-            upsertJson.Value = state.Exists ? state.ToJson() : DBNull.Value;
-            upsertLsn.Value = throughLsn;
-            upsert.ExecuteNonQuery();
+            (string collection, string key) = staged.Key;
+            DocumentState state = StagedDelta(staged.Value);
+            select.BindText(1, collection);
+            select.BindText(2, key);
+            try
+            {
+                if (select.Step())
+                {
+                    DocumentState stored = DocumentState.Decode(select.ColumnBlob(0), $"table ce_documents, collection '{collection}', key '{key}'");
+                    stored.Merge(state);
+                    state = stored;
+                }
+
+                // No row yet: the batch's delta is the whole state (a join with the empty state is itself).
+            }
+            finally
+            {
+                select.Reset();
+            }
+
+            _stateBuffer.ResetWrittenCount();
+            state.EncodeTo(_stateBuffer);
+            upsert.BindText(1, collection);
+            upsert.BindText(2, key);
+            upsert.BindBlob(3, _stateBuffer.WrittenSpan);
+            if (state.Exists)
+            {
+                _jsonBuffer.ResetWrittenCount();
+                _jsonWriter.Reset(_jsonBuffer);
+                state.WriteJson(_jsonWriter);
+                _jsonWriter.Flush();
+                upsert.BindUtf8Text(4, _jsonBuffer.WrittenSpan);
+            }
+            else
+            {
+                upsert.BindNull(4);
+            }
+
+            upsert.BindInt64(5, throughLsn);
+            upsert.Execute();
+        }
+
+        _writeOrder.Clear();
+        if (_stateBuffer.Capacity > 1 << 20)
+        {
+            _stateBuffer = new ArrayBufferWriter<byte>(256); // don't pin a huge buffer after one large document
+            _jsonBuffer = new ArrayBufferWriter<byte>(256);
+            _jsonWriter = null;
         }
     }
 
     public void CompleteCheckpoint(long throughLsn)
     {
-        _staged.Clear();
+        ClearStaged();
         lock (_conflictLock)
         {
             if (_writtenConflicts is not null)
@@ -206,7 +262,7 @@ internal sealed class DocumentStateModule : IStateModule
 
     public void AbortCheckpoint()
     {
-        _staged.Clear();
+        ClearStaged();
         lock (_conflictLock)
         {
             _writtenConflicts = null;
@@ -219,6 +275,9 @@ internal sealed class DocumentStateModule : IStateModule
         DocumentState? state = GetState(collection, key);
         return state is { Exists: true } ? new EdgeDocument(collection, key, state.ToJsonUtf8(), state.LastChange) : null;
     }
+
+    /// <summary>The HLC of the last op folded into the document, deletes included; zero when no op ever touched it (or its state was lost).</summary>
+    public Clocks.HlcTimestamp GetLastChange(string collection, string key) => GetState(collection, key)?.LastChange ?? Clocks.HlcTimestamp.Zero;
 
     /// <summary>Conflicts counted per collection over the database's life (checkpointed totals plus ops applied since).</summary>
     public IReadOnlyDictionary<string, CollectionConflictStats> GetConflictStats()
@@ -462,6 +521,200 @@ internal sealed class DocumentStateModule : IStateModule
         return true;
     }
 
+    /// <summary>Exports every checkpointed document (tombstones included) as a <see cref="DocumentOperationKind.MergeState"/> op; call with the overlay empty.</summary>
+    public void ExportState(SqliteConnection connection, SqliteTransaction transaction, StateTransferSink sink)
+    {
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = "SELECT collection, key, state FROM ce_documents ORDER BY collection, key;";
+        using SqliteDataReader rows = select.ExecuteReader();
+        var buffer = new ArrayBufferWriter<byte>(256);
+        while (rows.Read())
+        {
+            buffer.ResetWrittenCount();
+            DocumentCodec.EncodeMergeState(buffer, rows.GetString(0), rows.GetString(1), (byte[])rows.GetValue(2));
+            sink(WalRecordKind.Document, HlcTimestamp.Zero, buffer.WrittenSpan);
+        }
+    }
+
+    /// <summary>
+    /// Merges <see cref="DocumentOperationKind.MergeState"/> op bodies straight into the checkpointed
+    /// rows, in one transaction on a connection of its own (read, join, write back; SQLite serializes
+    /// it with the checkpointer, which merges its own deltas over whatever row it reads). Reads stay
+    /// correct because they merge the overlay over SQLite, and a join commutes.
+    /// </summary>
+    public int MergeIntoStore(string stateFile, IReadOnlyList<ReadOnlyMemory<byte>> bodies, long lsn)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = SelectStateSql;
+        SqliteParameter selectCollection = select.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter selectKey = select.Parameters.Add("$key", SqliteType.Text);
+        select.Prepare();
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText =
+            "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
+            "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
+        SqliteParameter upsertCollection = upsert.Parameters.Add("$collection", SqliteType.Text);
+        SqliteParameter upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
+        SqliteParameter upsertJson = upsert.Parameters.Add("$json", SqliteType.Text);
+        SqliteParameter upsertLsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
+        upsert.Prepare();
+        upsertLsn.Value = lsn;
+        // A new replica's table is empty: nothing to read and join, the leader's encoding is stored as is.
+        bool empty;
+        using (SqliteCommand any = connection.CreateCommand())
+        {
+            any.Transaction = transaction;
+            any.CommandText = "SELECT NOT EXISTS(SELECT 1 FROM ce_documents);";
+            empty = Convert.ToBoolean(any.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // Decoding and materializing JSON is most of the cost and needs no SQLite: done in parallel,
+        // then the rows are written in order on this connection.
+        var prepared = new PreparedState[bodies.Count];
+        try
+        {
+            Parallel.For(0, bodies.Count, i =>
+            {
+                ReadOnlySpan<byte> encoded = DocumentCodec.ReadMergeState(bodies[i].Span, "snapshot document", out string collection, out string key);
+                DocumentState state = DocumentState.Decode(encoded, $"snapshot document '{key}'");
+                prepared[i] = new PreparedState(collection, key, state, encoded.ToArray(), empty && state.Exists ? state.ToJson() : null);
+            });
+        }
+        catch (AggregateException exception) when (exception.InnerException is EdgeException inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+        }
+
+        foreach (PreparedState item in prepared)
+        {
+            DocumentState state = item.State;
+            byte[] stored = item.Encoded;
+            string? json = item.Json;
+            if (!empty && ReadExisting(item.Collection, item.Key) is { } existing)
+            {
+                existing.Merge(state);
+                state = existing;
+                stored = state.Encode();
+                json = state.Exists ? state.ToJson() : null;
+            }
+            else if (!empty)
+            {
+                json = state.Exists ? state.ToJson() : null;
+            }
+
+            upsertCollection.Value = item.Collection;
+            upsertKey.Value = item.Key;
+            upsertState.Value = stored;
+            upsertJson.Value = json is null ? DBNull.Value : json;
+            upsert.ExecuteNonQuery();
+        }
+
+        DocumentState? ReadExisting(string collection, string key)
+        {
+            selectCollection.Value = collection;
+            selectKey.Value = key;
+            return ReadState(select, collection, key);
+        }
+
+        transaction.Commit();
+        return bodies.Count;
+    }
+
+    /// <summary>Collection and key of every document that may be visible (checkpointed rows with JSON, plus the overlay).</summary>
+    public List<(string Collection, string Key)> ListVisibleKeys()
+    {
+        var keys = new HashSet<(string, string)>();
+        lock (_overlayLock)
+        {
+            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
+            {
+                foreach (string key in collection.Value.Keys)
+                {
+                    keys.Add((collection.Key, key));
+                }
+            }
+        }
+
+        using (StateReadConnection reader = _rentReader())
+        {
+            using SqliteCommand select = reader.Connection.CreateCommand();
+            select.CommandText = "SELECT collection, key FROM ce_documents WHERE json IS NOT NULL;";
+            using SqliteDataReader rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                keys.Add((rows.GetString(0), rows.GetString(1)));
+            }
+        }
+
+        return [.. keys];
+    }
+
+    /// <summary>
+    /// Deletes checkpointed tombstone rows (json NULL) whose last checkpoint is at or below
+    /// <paramref name="throughLsn"/> and that have no overlay entry, on a connection of its own
+    /// (SQLite serializes it with the checkpointer's transactions).
+    /// </summary>
+    public int PurgeTombstones(string stateFile, long throughLsn)
+    {
+        HashSet<(string, string)> pending = [];
+        lock (_overlayLock)
+        {
+            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
+            {
+                foreach (string key in collection.Value.Keys)
+                {
+                    pending.Add((collection.Key, key));
+                }
+            }
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        var victims = new List<(string Collection, string Key)>();
+        using (SqliteCommand select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT collection, key FROM ce_documents WHERE json IS NULL AND lsn <= $lsn;";
+            select.Parameters.AddWithValue("$lsn", throughLsn);
+            using SqliteDataReader rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                var id = (rows.GetString(0), rows.GetString(1));
+                if (!pending.Contains(id))
+                {
+                    victims.Add(id);
+                }
+            }
+        }
+
+        using (SqliteCommand delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM ce_documents WHERE collection = $collection AND key = $key AND json IS NULL;";
+            SqliteParameter collectionParameter = delete.Parameters.Add("$collection", SqliteType.Text);
+            SqliteParameter keyParameter = delete.Parameters.Add("$key", SqliteType.Text);
+            foreach ((string collection, string key) in victims)
+            {
+                collectionParameter.Value = collection;
+                keyParameter.Value = key;
+                delete.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        return victims.Count;
+    }
+
     private static DocumentState? ReadState(SqliteCommand select, string collection, string key)
     {
         using SqliteDataReader row = select.ExecuteReader();
@@ -473,6 +726,46 @@ internal sealed class DocumentStateModule : IStateModule
         byte[] blob = (byte[])row.GetValue(0);
         return DocumentState.Decode(blob, $"table ce_documents, collection '{collection}', key '{key}'");
     }
+
+    private readonly record struct PreparedState(string Collection, string Key, DocumentState State, byte[] Encoded, string? Json);
+
+    /// <summary>The state a document's staged ops make from nothing (decoded and checked now, in LSN order).</summary>
+    private DocumentState StagedDelta(StagedChain chain)
+    {
+        var delta = new DocumentState();
+        ReadOnlySpan<byte> bodies = _stagedBodies.WrittenSpan;
+        for (int index = chain.Head; index >= 0; index = _stagedOps[index].Next)
+        {
+            StagedOp op = _stagedOps[index];
+            delta.Apply(DocumentCodec.Decode(bodies.Slice(op.Offset, op.Length), op.Lsn), op.Timestamp);
+        }
+
+        return delta;
+    }
+
+    private void ClearStaged()
+    {
+        _staged.Clear();
+        _stagedOps.Clear();
+        _stagedBodies.ResetWrittenCount();
+        if (_stagedBodies.Capacity > 16 << 20)
+        {
+            _stagedBodies = new ArrayBufferWriter<byte>(64 * 1024); // don't pin a huge arena after one large batch
+        }
+    }
+
+    /// <summary>One staged op: its body in the arena and the next op of the same document (-1: none).</summary>
+    private struct StagedOp
+    {
+        public long Lsn;
+        public HlcTimestamp Timestamp;
+        public int Offset;
+        public int Length;
+        public int Next;
+    }
+
+    /// <summary>First and last staged op of a document.</summary>
+    private readonly record struct StagedChain(int Head, int Tail);
 
     private sealed class OverlayEntry
     {

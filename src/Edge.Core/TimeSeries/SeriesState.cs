@@ -1,21 +1,35 @@
 namespace CortexEdge.Core.TimeSeries;
 
 /// <summary>
-/// One series in memory: the index of its closed chunks (sorted by time, disjoint) and its open
-/// head chunk, whose readings are all later than every closed chunk's.
+/// The readings one origin replica wrote to one series, in memory: the index of its closed chunks
+/// (sorted by time, disjoint) and its open head chunk, whose readings are all later than every
+/// closed chunk's. A series is the set union of its origins' streams (see
+/// <see cref="TimeSeriesStore"/>); each stream has strictly increasing timestamps.
 /// </summary>
 internal sealed class SeriesState : IDisposable
 {
-    public SeriesState(long seriesId, string name, long createdLsn)
+    public SeriesState(long seriesId, string name, long createdLsn, ulong origin = 0)
     {
         SeriesId = seriesId;
         Name = name;
         CreatedLsn = createdLsn;
+        Origin = origin;
     }
 
+    /// <summary>Id of this (series, origin) stream: the chunk rows' series id.</summary>
     public long SeriesId { get; }
 
     public string Name { get; }
+
+    /// <summary>The replica whose ops wrote these readings.</summary>
+    public ulong Origin { get; }
+
+    /// <summary>
+    /// True for a stream persisted before readings kept their origin (its row has no origin): it
+    /// holds whatever origins wrote to the series then, is treated as the local replica's, and on
+    /// recovery takes head replay of records older than its origin's own stream.
+    /// </summary>
+    public bool LegacyOrigin { get; init; }
 
     /// <summary>LSN of the record that created this incarnation of the series (WAL records before it belong to a deleted one).</summary>
     public long CreatedLsn { get; }

@@ -310,6 +310,56 @@ internal static class TimeSeriesBatchCodec
         return digits;
     }
 
+    /// <summary>
+    /// Moves <paramref name="position"/> past one append group's readings (after its count) without
+    /// decoding them, for readers that want the series names only. False when the body is too short
+    /// or the encoding unknown (nothing is checked beyond what skipping needs).
+    /// </summary>
+    public static bool TrySkipReadings(ReadOnlySpan<byte> body, ref int position, ulong count)
+    {
+        byte encoding = EncodingVarint;
+        if (body[0] != Version1)
+        {
+            if (position >= body.Length)
+            {
+                return false;
+            }
+
+            encoding = body[position++];
+        }
+
+        if (encoding == EncodingVarint)
+        {
+            // Each reading: a zigzag varint timestamp delta, then an 8-byte value.
+            for (ulong i = 0; i < count; i++)
+            {
+                if (!VarInt.TryRead(body[position..], out _, out int read) || body.Length - position - read < 8)
+                {
+                    return false;
+                }
+
+                position += read + 8;
+            }
+
+            return true;
+        }
+
+        // Gorilla: first timestamp, first value, payload length, payload.
+        if (encoding > EncodingGorillaDecimal + DecimalScale.DigitsMax || !VarInt.TryRead(body[position..], out _, out int timestampBytes) || body.Length - position - timestampBytes < 8)
+        {
+            return false;
+        }
+
+        position += timestampBytes + 8;
+        if (!VarInt.TryRead(body[position..], out ulong payloadBytes, out int lengthBytes) || payloadBytes > (ulong)(body.Length - position - lengthBytes))
+        {
+            return false;
+        }
+
+        position += lengthBytes + (int)payloadBytes;
+        return true;
+    }
+
     private static TimeSeriesReading[] ReadVarintReadings(ReadOnlySpan<byte> body, ref int position, string location, string series, ulong count)
     {
         // Each reading takes at least 9 bytes: refuse counts the body cannot hold before allocating.

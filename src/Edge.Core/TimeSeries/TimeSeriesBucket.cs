@@ -42,6 +42,32 @@ public readonly record struct TimeSeriesBucket
     /// <summary>Mean of the non-NaN values; NaN when there is none.</summary>
     public double Average => Count - NanCount == 0 ? double.NaN : Sum / (Count - NanCount);
 
+    /// <summary>
+    /// The bucket over both buckets' readings, for one interval aggregated separately per origin.
+    /// <paramref name="lower"/> holds the lower origin's readings: on equal timestamps they order
+    /// first (so it gives <see cref="First"/> on a tie and <paramref name="higher"/> gives
+    /// <see cref="Last"/>), and it wins min/max ties (−0.0 against +0.0).
+    /// </summary>
+    internal static TimeSeriesBucket Combine(in TimeSeriesBucket lower, in TimeSeriesBucket higher)
+    {
+        bool firstFromHigher = higher.FirstTimestamp < lower.FirstTimestamp;
+        bool lastFromHigher = higher.LastTimestamp >= lower.LastTimestamp;
+        return new TimeSeriesBucket
+        {
+            Start = lower.Start,
+            Count = lower.Count + higher.Count,
+            NanCount = lower.NanCount + higher.NanCount,
+            // NaN means "no non-NaN value": the other side's value (or NaN) then stands.
+            Min = double.IsNaN(lower.Min) || higher.Min < lower.Min ? higher.Min : lower.Min,
+            Max = double.IsNaN(lower.Max) || higher.Max > lower.Max ? higher.Max : lower.Max,
+            Sum = lower.Sum + higher.Sum,
+            First = firstFromHigher ? higher.First : lower.First,
+            FirstTimestamp = firstFromHigher ? higher.FirstTimestamp : lower.FirstTimestamp,
+            Last = lastFromHigher ? higher.Last : lower.Last,
+            LastTimestamp = lastFromHigher ? higher.LastTimestamp : lower.LastTimestamp,
+        };
+    }
+
     /// <summary>Picks one aggregate by kind.</summary>
     public double Get(TimeSeriesAggregate aggregate) => aggregate switch
     {

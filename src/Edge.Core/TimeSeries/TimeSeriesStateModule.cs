@@ -26,6 +26,12 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
 {
     public const string RetentionHoldName = "timeseries";
 
+    // One row per (series, origin) stream; origin is the replica id as a signed integer, NULL for
+    // a row written before origins were kept.
+    private const string CreateSeriesTableSql =
+        "CREATE TABLE IF NOT EXISTS ce_ts_series(series_id INTEGER PRIMARY KEY, name TEXT NOT NULL, origin INTEGER, created_lsn INTEGER NOT NULL, " +
+        "retention_floor INTEGER NOT NULL, closed_through INTEGER NOT NULL, UNIQUE(name, origin));";
+
     private const string SelectChunkSql = "SELECT chunk FROM ce_ts_chunks WHERE chunk_id = $chunk AND series_id = $series;";
     private static readonly TimeSpan ApplyWaitMax = TimeSpan.FromSeconds(30);
     private static readonly WalRecordKind[] s_kinds = [WalRecordKind.TimeSeriesBatch];
@@ -74,15 +80,35 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
     /// <summary>Result of the last series delete applied on this thread (readings removed, -1 when absent).</summary>
     public static long LastDeleteResult => t_deleteResult;
 
+    /// <summary>
+    /// This database's replica id: the origin of series rows written before readings kept their
+    /// origin. Set before <see cref="Load"/>.
+    /// </summary>
+    public ulong LocalReplicaId { get; set; }
+
     /// <summary>Records replayed into head chunks when the database opened.</summary>
     public long HeadReplayRecordCount { get; private set; }
 
-    public void CreateSchema(SqliteConnection connection, SqliteTransaction transaction) =>
+    public void CreateSchema(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        // Version 1 had one row per series name; rows are now per (series, origin). An old table is
+        // rebuilt keeping its rows with no origin (LoadInto reads them as the local replica's).
+        if (Scalar(connection, transaction, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ce_ts_series';") == 1
+            && Scalar(connection, transaction, "SELECT count(*) FROM pragma_table_info('ce_ts_series') WHERE name = 'origin';") == 0)
+        {
+            StateStore.Execute(connection, transaction,
+                "ALTER TABLE ce_ts_series RENAME TO ce_ts_series_v1;" + CreateSeriesTableSql +
+                "INSERT INTO ce_ts_series(series_id, name, origin, created_lsn, retention_floor, closed_through) " +
+                "SELECT series_id, name, NULL, created_lsn, retention_floor, closed_through FROM ce_ts_series_v1;" +
+                "DROP TABLE ce_ts_series_v1;");
+        }
+
         StateStore.Execute(connection, transaction,
-            "CREATE TABLE IF NOT EXISTS ce_ts_series(series_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_lsn INTEGER NOT NULL, retention_floor INTEGER NOT NULL, closed_through INTEGER NOT NULL);" +
+            CreateSeriesTableSql +
             "CREATE TABLE IF NOT EXISTS ce_ts_chunks(chunk_id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL);" +
             "CREATE INDEX IF NOT EXISTS ce_ts_chunks_series ON ce_ts_chunks(series_id, first_ts);" +
             "CREATE TABLE IF NOT EXISTS ce_ts_meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;");
+    }
 
     public void Load(SqliteConnection connection)
     {
@@ -119,7 +145,7 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
         {
             try
             {
-                ApplyTo(_live, operation, record.Lsn);
+                ApplyTo(_live, operation, record.Lsn, record.Header.OriginReplicaId);
                 // Handed to the checkpointer so it does not decode the record again (bounded by the checkpoint lag).
                 _appliedOperations.Enqueue((record.Lsn, operation));
             }
@@ -142,7 +168,7 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
 
         // After an aborted checkpoint the records come again and are no longer queued: decode them.
         operation ??= TimeSeriesBatchCodec.Decode(record.Body, $"WAL LSN {record.Lsn}", _names);
-        ApplyTo(_staged, operation, record.Lsn);
+        ApplyTo(_staged, operation, record.Lsn, record.Header.OriginReplicaId);
     }
 
     public void WriteCheckpoint(SqliteConnection connection, SqliteTransaction transaction, long throughLsn)
@@ -173,13 +199,14 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
             Execute(command, "DELETE FROM ce_ts_chunks WHERE chunk_id = $id;", ("$id", chunkId));
         }
 
-        foreach ((long seriesId, string name, long createdLsn, long floor, long closedThrough) in changes.Series)
+        foreach ((long seriesId, string name, long createdLsn, long floor, long closedThrough, ulong origin, bool legacy) in changes.Series)
         {
             command.Parameters.Clear();
-            command.CommandText = "INSERT INTO ce_ts_series(series_id, name, created_lsn, retention_floor, closed_through) VALUES($id, $name, $created, $floor, $closed) " +
+            command.CommandText = "INSERT INTO ce_ts_series(series_id, name, origin, created_lsn, retention_floor, closed_through) VALUES($id, $name, $origin, $created, $floor, $closed) " +
                 "ON CONFLICT(series_id) DO UPDATE SET retention_floor = excluded.retention_floor, closed_through = excluded.closed_through;";
             command.Parameters.AddWithValue("$id", seriesId);
             command.Parameters.AddWithValue("$name", name);
+            command.Parameters.AddWithValue("$origin", legacy ? DBNull.Value : unchecked((long)origin));
             command.Parameters.AddWithValue("$created", createdLsn);
             command.Parameters.AddWithValue("$floor", floor);
             command.Parameters.AddWithValue("$closed", closedThrough);
@@ -248,7 +275,7 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
         return (byte[])row.GetValue(0);
     }
 
-    private static void ApplyTo(TimeSeriesStore store, TimeSeriesOperation operation, long lsn)
+    private static void ApplyTo(TimeSeriesStore store, TimeSeriesOperation operation, long lsn, ulong origin)
     {
         switch (operation.Kind)
         {
@@ -256,7 +283,7 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
                 TimeSeriesAppendResult total = default;
                 foreach ((string series, TimeSeriesReading[] readings) in operation.Groups)
                 {
-                    total += store.Append(series, readings, lsn);
+                    total += store.Append(series, readings, lsn, origin);
                 }
 
                 t_appendResult = total;
@@ -276,16 +303,18 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
         var names = new Dictionary<long, string>();
         using (SqliteCommand command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT series_id, name, created_lsn, retention_floor, closed_through FROM ce_ts_series;";
+            command.CommandText = "SELECT series_id, name, created_lsn, retention_floor, closed_through, origin FROM ce_ts_series;";
             using SqliteDataReader rows = command.ExecuteReader();
             while (rows.Read())
             {
                 long seriesId = rows.GetInt64(0);
                 string name = rows.GetString(1);
+                bool legacy = rows.IsDBNull(5);
+                ulong origin = legacy ? LocalReplicaId : unchecked((ulong)rows.GetInt64(5));
                 names.Add(seriesId, name);
                 foreach (TimeSeriesStore store in stores)
                 {
-                    store.LoadSeries(seriesId, name, rows.GetInt64(2), rows.GetInt64(3), rows.GetInt64(4));
+                    store.LoadSeries(seriesId, name, rows.GetInt64(2), rows.GetInt64(3), rows.GetInt64(4), origin, legacy);
                 }
             }
         }
@@ -347,7 +376,7 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
                 {
                     foreach (TimeSeriesStore store in stores)
                     {
-                        store.ReplayIntoHead(series, readings, record.Lsn);
+                        store.ReplayIntoHead(series, readings, record.Lsn, stateRecord.Header.OriginReplicaId);
                     }
                 }
             }
@@ -396,6 +425,14 @@ internal sealed class TimeSeriesStateModule : IStateModule, ITimeSeriesChunkSour
 
             return null;
         }
+    }
+
+    private static long Scalar(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar() is long value ? value : 0;
     }
 
     private static long GetMeta(SqliteConnection connection, string name)

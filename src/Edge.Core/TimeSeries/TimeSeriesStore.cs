@@ -10,15 +10,22 @@ namespace CortexEdge.Core.TimeSeries;
 /// database serializes calls.
 /// </summary>
 /// <remarks>
-/// Invariants per series: closed chunks are sorted by time and their [first, last] ranges are
-/// disjoint; every head reading is later than the last closed chunk; a timestamp appears once.
+/// <para>A series is the set union of the streams its origin replicas wrote (one
+/// <see cref="SeriesState"/> per origin, sorted by origin): a reading is keyed by (timestamp,
+/// origin), so two replicas' readings at one timestamp both survive and reads return them ordered
+/// by timestamp, then origin. Within one origin a timestamp appears once and the later op wins;
+/// ops of one origin apply in its sequence order everywhere, so merging is commutative across
+/// origins and idempotent.</para>
+/// <para>Invariants per stream: closed chunks are sorted by time and their [first, last] ranges
+/// are disjoint; every head reading is later than the last closed chunk; a timestamp appears once.
+/// All streams of a series share one retention floor.</para>
 /// </remarks>
 internal sealed class TimeSeriesStore : IDisposable
 {
     private readonly TimeSeriesOptions _options;
     private readonly ITimeSeriesChunkSource? _source;
     private readonly bool _recordChanges;
-    private readonly Dictionary<string, SeriesState> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<SeriesState>> _series = new(StringComparer.Ordinal); // streams sorted by origin
     private readonly List<long> _deletedChunkIds = [];
     private readonly List<long> _deletedSeriesIds = [];
     private long _nextChunkId = 1;
@@ -54,11 +61,14 @@ internal sealed class TimeSeriesStore : IDisposable
         get
         {
             long? oldest = null;
-            foreach (SeriesState series in _series.Values)
+            foreach (List<SeriesState> streams in _series.Values)
             {
-                if (series.Head.Count > 0 && (oldest is null || series.Head.FirstLsn < oldest))
+                foreach (SeriesState series in streams)
                 {
-                    oldest = series.Head.FirstLsn;
+                    if (series.Head.Count > 0 && (oldest is null || series.Head.FirstLsn < oldest))
+                    {
+                        oldest = series.Head.FirstLsn;
+                    }
                 }
             }
 
@@ -66,16 +76,32 @@ internal sealed class TimeSeriesStore : IDisposable
         }
     }
 
-    /// <summary>Applies readings in the given order (a later duplicate timestamp wins).</summary>
+    /// <summary>Applies readings of one origin in the given order (a later duplicate timestamp of that origin wins).</summary>
     /// <param name="name">The series; created on first use.</param>
     /// <param name="readings">Any order; timestamps must be in range (checked before the WAL append).</param>
     /// <param name="lsn">LSN of the WAL record carrying the readings.</param>
-    public TimeSeriesAppendResult Append(string name, ReadOnlySpan<TimeSeriesReading> readings, long lsn)
+    /// <param name="origin">The replica that originated the op; its stream is created on first use.</param>
+    public TimeSeriesAppendResult Append(string name, ReadOnlySpan<TimeSeriesReading> readings, long lsn, ulong origin = 0)
     {
-        if (!_series.TryGetValue(name, out SeriesState? series))
+        if (!_series.TryGetValue(name, out List<SeriesState>? streams))
         {
-            series = new SeriesState(_nextSeriesId++, name, lsn) { Dirty = _recordChanges };
-            _series.Add(name, series);
+            streams = new List<SeriesState>(1);
+            _series.Add(name, streams);
+        }
+
+        SeriesState? series = FindStream(streams, origin);
+        if (series is null)
+        {
+            series = new SeriesState(_nextSeriesId++, name, lsn, origin) { Dirty = _recordChanges };
+            long floor = RetentionFloorOf(streams);
+            if (floor > long.MinValue)
+            {
+                // A new origin's stream starts under the series' retention floor like the others.
+                series.RetentionFloor = floor;
+                series.ClosedThrough = floor - 1;
+            }
+
+            AddStream(streams, series);
         }
 
         int added = 0;
@@ -110,13 +136,24 @@ internal sealed class TimeSeriesStore : IDisposable
     /// to the head (exactly the head's readings at the checkpoint, see
     /// <see cref="SeriesState.ClosedThrough"/>); records of a deleted incarnation of the series are
     /// ignored. Retention and delete records before the checkpoint need no replay: their effect on
-    /// the head is contained in the mark and the incarnation.
+    /// the head is contained in the mark and the incarnation. Records of an origin with no stream of
+    /// its own at that LSN go to a <see cref="SeriesState.LegacyOrigin"/> stream if there is one.
     /// </summary>
-    public void ReplayIntoHead(string name, ReadOnlySpan<TimeSeriesReading> readings, long lsn)
+    public void ReplayIntoHead(string name, ReadOnlySpan<TimeSeriesReading> readings, long lsn, ulong origin = 0)
     {
-        if (!_series.TryGetValue(name, out SeriesState? series) || lsn < series.CreatedLsn)
+        if (!_series.TryGetValue(name, out List<SeriesState>? streams))
         {
             return;
+        }
+
+        SeriesState? series = FindStream(streams, origin);
+        if (series is null || lsn < series.CreatedLsn)
+        {
+            series = streams.Find(s => s.LegacyOrigin);
+            if (series is null || lsn < series.CreatedLsn)
+            {
+                return;
+            }
         }
 
         foreach (TimeSeriesReading reading in readings)
@@ -135,16 +172,65 @@ internal sealed class TimeSeriesStore : IDisposable
         }
     }
 
-    /// <summary>Appends readings in [<paramref name="from"/>, <paramref name="to"/>) in timestamp order to <paramref name="output"/>.</summary>
+    /// <summary>
+    /// Appends readings in [<paramref name="from"/>, <paramref name="to"/>) to <paramref name="output"/>,
+    /// ordered by timestamp, then origin.
+    /// </summary>
+    /// <remarks><paramref name="origins"/>, when given, receives the origin of each reading appended, in the same order.</remarks>
     /// <returns>The number of readings appended; 0 when the series does not exist.</returns>
-    public int ReadRange(string name, long from, long to, List<TimeSeriesReading> output)
+    public int ReadRange(string name, long from, long to, List<TimeSeriesReading> output, List<ulong>? origins = null)
     {
         ValidateRange(from, to);
-        if (!_series.TryGetValue(name, out SeriesState? series))
+        if (!_series.TryGetValue(name, out List<SeriesState>? streams))
         {
             return 0;
         }
 
+        if (streams.Count == 1)
+        {
+            int count = ReadStream(streams[0], from, to, output);
+            for (int i = 0; i < count && origins is not null; i++)
+            {
+                origins.Add(streams[0].Origin);
+            }
+
+            return count;
+        }
+
+        // Several origins: merge their streams; on equal timestamps the lower origin (earlier in
+        // the list) comes first.
+        var parts = new List<TimeSeriesReading>[streams.Count];
+        var cursors = new int[streams.Count];
+        for (int k = 0; k < streams.Count; k++)
+        {
+            parts[k] = [];
+            ReadStream(streams[k], from, to, parts[k]);
+        }
+
+        int before = output.Count;
+        while (true)
+        {
+            int next = -1;
+            for (int k = 0; k < parts.Length; k++)
+            {
+                if (cursors[k] < parts[k].Count && (next < 0 || parts[k][cursors[k]].Timestamp < parts[next][cursors[next]].Timestamp))
+                {
+                    next = k;
+                }
+            }
+
+            if (next < 0)
+            {
+                return output.Count - before;
+            }
+
+            output.Add(parts[next][cursors[next]++]);
+            origins?.Add(streams[next].Origin);
+        }
+    }
+
+    private int ReadStream(SeriesState series, long from, long to, List<TimeSeriesReading> output)
+    {
         int before = output.Count;
         int start = Math.Max(0, series.FindChunkAtOrBefore(from));
         for (int i = start; i < series.Chunks.Count; i++)
@@ -197,7 +283,8 @@ internal sealed class TimeSeriesStore : IDisposable
     /// Appends one bucket per <paramref name="bucketMs"/>-wide interval (aligned to multiples of the
     /// width since the epoch) that holds readings in [<paramref name="from"/>, <paramref name="to"/>).
     /// Empty intervals produce no bucket. A closed chunk wholly inside the range and inside one
-    /// bucket is aggregated from its header, without decoding.
+    /// bucket is aggregated from its header, without decoding. With several origins, each origin's
+    /// buckets are computed alone and then combined (<see cref="TimeSeriesBucket.Combine"/>).
     /// </summary>
     /// <returns>The number of buckets appended.</returns>
     public int Downsample(string name, long from, long to, long bucketMs, List<TimeSeriesBucket> output)
@@ -208,11 +295,31 @@ internal sealed class TimeSeriesStore : IDisposable
             throw new EdgeException(EdgeErrorCode.TimeSeriesQueryInvalid, $"Bucket width {bucketMs} ms must be positive and at most {TimeSeriesLimits.TimestampMax}.");
         }
 
-        if (!_series.TryGetValue(name, out SeriesState? series))
+        if (!_series.TryGetValue(name, out List<SeriesState>? streams))
         {
             return 0;
         }
 
+        if (streams.Count == 1)
+        {
+            return DownsampleStream(streams[0], from, to, bucketMs, output);
+        }
+
+        var merged = new List<TimeSeriesBucket>();
+        var part = new List<TimeSeriesBucket>();
+        foreach (SeriesState stream in streams)
+        {
+            part.Clear();
+            DownsampleStream(stream, from, to, bucketMs, part);
+            merged = MergeBuckets(merged, part);
+        }
+
+        output.AddRange(merged);
+        return merged.Count;
+    }
+
+    private int DownsampleStream(SeriesState series, long from, long to, long bucketMs, List<TimeSeriesBucket> output)
+    {
         int before = output.Count;
         var aggregator = new BucketAggregator(bucketMs, output);
         int start = Math.Max(0, series.FindChunkAtOrBefore(from));
@@ -275,15 +382,27 @@ internal sealed class TimeSeriesStore : IDisposable
     /// <summary>
     /// Drops the series' chunks whose every reading is older than <paramref name="cutoff"/> (whole
     /// chunks only; the head too when it expired whole) and from then on rejects readings older
-    /// than the cutoff.
+    /// than the cutoff. Applies to every origin's readings of the series.
     /// </summary>
     public TimeSeriesRetentionResult DropBefore(string name, long cutoff, long lsn = 0)
     {
-        if (!_series.TryGetValue(name, out SeriesState? series))
+        if (!_series.TryGetValue(name, out List<SeriesState>? streams))
         {
             return default;
         }
 
+        TimeSeriesRetentionResult total = default;
+        foreach (SeriesState series in streams)
+        {
+            TimeSeriesRetentionResult result = DropBefore(series, cutoff, lsn);
+            total = new TimeSeriesRetentionResult(total.ChunksDropped + result.ChunksDropped, total.ReadingsDropped + result.ReadingsDropped, total.ReadingsKept + result.ReadingsKept);
+        }
+
+        return total;
+    }
+
+    private TimeSeriesRetentionResult DropBefore(SeriesState series, long cutoff, long lsn)
+    {
         int chunksDropped = 0;
         long readingsDropped = 0;
         while (chunksDropped < series.Chunks.Count && series.Chunks[chunksDropped].LastTimestamp < cutoff)
@@ -327,23 +446,28 @@ internal sealed class TimeSeriesStore : IDisposable
     /// <returns>The number of readings removed, or -1 when the series did not exist.</returns>
     public long DeleteSeries(string name)
     {
-        if (!_series.Remove(name, out SeriesState? series))
+        if (!_series.Remove(name, out List<SeriesState>? streams))
         {
             return -1;
         }
 
-        long count = series.Count;
-        foreach (ChunkEntry chunk in series.Chunks)
+        long count = 0;
+        foreach (SeriesState series in streams)
         {
-            RecordDeleted(chunk.ChunkId);
+            count += series.Count;
+            foreach (ChunkEntry chunk in series.Chunks)
+            {
+                RecordDeleted(chunk.ChunkId);
+            }
+
+            if (_recordChanges)
+            {
+                _deletedSeriesIds.Add(series.SeriesId);
+            }
+
+            series.Dispose();
         }
 
-        if (_recordChanges)
-        {
-            _deletedSeriesIds.Add(series.SeriesId);
-        }
-
-        series.Dispose();
         return count;
     }
 
@@ -351,9 +475,9 @@ internal sealed class TimeSeriesStore : IDisposable
     public List<TimeSeriesInfo> ListSeries()
     {
         var result = new List<TimeSeriesInfo>(_series.Count);
-        foreach (SeriesState series in _series.Values)
+        foreach (List<SeriesState> streams in _series.Values)
         {
-            result.Add(Describe(series));
+            result.Add(Describe(streams));
         }
 
         result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -363,9 +487,9 @@ internal sealed class TimeSeriesStore : IDisposable
     /// <summary>Describes one series.</summary>
     public bool TryGetInfo(string name, out TimeSeriesInfo info)
     {
-        if (_series.TryGetValue(name, out SeriesState? series))
+        if (_series.TryGetValue(name, out List<SeriesState>? streams))
         {
-            info = Describe(series);
+            info = Describe(streams);
             return true;
         }
 
@@ -381,11 +505,11 @@ internal sealed class TimeSeriesStore : IDisposable
     public TimeSeriesChanges TakeChanges()
     {
         var changes = new TimeSeriesChanges();
-        foreach (SeriesState series in _series.Values)
+        foreach (SeriesState series in AllStreams())
         {
             if (series.Dirty)
             {
-                changes.Series.Add((series.SeriesId, series.Name, series.CreatedLsn, series.RetentionFloor, series.ClosedThrough));
+                changes.Series.Add((series.SeriesId, series.Name, series.CreatedLsn, series.RetentionFloor, series.ClosedThrough, series.Origin, series.LegacyOrigin));
                 series.Dirty = false;
             }
 
@@ -428,7 +552,7 @@ internal sealed class TimeSeriesStore : IDisposable
             return;
         }
 
-        foreach (SeriesState series in _series.Values)
+        foreach (SeriesState series in AllStreams())
         {
             foreach (ChunkEntry chunk in series.Chunks)
             {
@@ -458,17 +582,36 @@ internal sealed class TimeSeriesStore : IDisposable
         }
     }
 
-    /// <summary>Recovery: registers a persisted series.</summary>
-    public void LoadSeries(long seriesId, string name, long createdLsn, long retentionFloor, long closedThrough)
+    /// <summary>Recovery: registers a persisted (series, origin) stream.</summary>
+    /// <exception cref="EdgeCorruptionException">The series already has a stream of that origin.</exception>
+    public void LoadSeries(long seriesId, string name, long createdLsn, long retentionFloor, long closedThrough, ulong origin = 0, bool legacyOrigin = false)
     {
-        _series.Add(name, new SeriesState(seriesId, name, createdLsn) { RetentionFloor = retentionFloor, ClosedThrough = closedThrough });
+        if (!_series.TryGetValue(name, out List<SeriesState>? streams))
+        {
+            streams = new List<SeriesState>(1);
+            _series.Add(name, streams);
+        }
+
+        if (FindStream(streams, origin) is { } existing)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.ChunkMalformed, $"series '{name}' rows {existing.SeriesId} and {seriesId}", $"two rows hold origin {origin:X16}");
+        }
+
+        AddStream(streams, new SeriesState(seriesId, name, createdLsn, origin) { RetentionFloor = retentionFloor, ClosedThrough = closedThrough, LegacyOrigin = legacyOrigin });
         _nextSeriesId = Math.Max(_nextSeriesId, seriesId + 1);
     }
 
-    /// <summary>Recovery: registers a persisted chunk (in any order; call <see cref="CompleteLoad"/> after the last).</summary>
+    /// <summary>Recovery: registers a persisted chunk of the stream <see cref="ChunkHeader.SeriesId"/> names (in any order; call <see cref="CompleteLoad"/> after the last).</summary>
+    /// <exception cref="EdgeCorruptionException">The series has no stream with the header's id.</exception>
     public void LoadChunk(string name, long chunkId, ChunkHeader header, byte[]? bytes)
     {
-        _series[name].Chunks.Add(new ChunkEntry(chunkId, header, bytes));
+        SeriesState? series = _series.TryGetValue(name, out List<SeriesState>? streams) ? streams.Find(s => s.SeriesId == header.SeriesId) : null;
+        if (series is null)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.ChunkMalformed, $"series '{name}' chunk {chunkId}", $"the chunk names stream {header.SeriesId}, which the series does not have");
+        }
+
+        series.Chunks.Add(new ChunkEntry(chunkId, header, bytes));
         _nextChunkId = Math.Max(_nextChunkId, chunkId + 1);
     }
 
@@ -484,7 +627,7 @@ internal sealed class TimeSeriesStore : IDisposable
     {
         _nextSeriesId = Math.Max(_nextSeriesId, nextSeriesId);
         _nextChunkId = Math.Max(_nextChunkId, nextChunkId);
-        foreach (SeriesState series in _series.Values)
+        foreach (SeriesState series in AllStreams())
         {
             series.Chunks.Sort((a, b) => a.FirstTimestamp.CompareTo(b.FirstTimestamp));
             for (int i = 1; i < series.Chunks.Count; i++)
@@ -499,12 +642,74 @@ internal sealed class TimeSeriesStore : IDisposable
 
     public void Dispose()
     {
-        foreach (SeriesState series in _series.Values)
+        foreach (SeriesState series in AllStreams())
         {
             series.Dispose();
         }
 
         _series.Clear();
+    }
+
+    private IEnumerable<SeriesState> AllStreams() => _series.Values.SelectMany(streams => streams);
+
+    private static SeriesState? FindStream(List<SeriesState> streams, ulong origin)
+    {
+        foreach (SeriesState stream in streams)
+        {
+            if (stream.Origin == origin)
+            {
+                return stream;
+            }
+        }
+
+        return null;
+    }
+
+    private static void AddStream(List<SeriesState> streams, SeriesState stream)
+    {
+        int index = 0;
+        while (index < streams.Count && streams[index].Origin < stream.Origin)
+        {
+            index++;
+        }
+
+        streams.Insert(index, stream);
+    }
+
+    private static long RetentionFloorOf(List<SeriesState> streams)
+    {
+        long floor = long.MinValue;
+        foreach (SeriesState stream in streams)
+        {
+            floor = Math.Max(floor, stream.RetentionFloor);
+        }
+
+        return floor;
+    }
+
+    /// <summary>Merges two bucket lists ordered by start, combining buckets with equal starts.</summary>
+    private static List<TimeSeriesBucket> MergeBuckets(List<TimeSeriesBucket> lower, List<TimeSeriesBucket> higher)
+    {
+        var merged = new List<TimeSeriesBucket>(Math.Max(lower.Count, higher.Count));
+        int i = 0;
+        int j = 0;
+        while (i < lower.Count || j < higher.Count)
+        {
+            if (j == higher.Count || (i < lower.Count && lower[i].Start < higher[j].Start))
+            {
+                merged.Add(lower[i++]);
+            }
+            else if (i == lower.Count || higher[j].Start < lower[i].Start)
+            {
+                merged.Add(higher[j++]);
+            }
+            else
+            {
+                merged.Add(TimeSeriesBucket.Combine(lower[i++], higher[j++]));
+            }
+        }
+
+        return merged;
     }
 
     /// <summary>Routes one reading; returns true when its timestamp was new.</summary>
@@ -513,7 +718,8 @@ internal sealed class TimeSeriesStore : IDisposable
         ChunkBuffer head = series.Head;
         if (timestamp > series.ClosedThrough)
         {
-            if (head.Count > 0 && !head.Contains(timestamp) && !FitsInHead(head, timestamp))
+            // FitsInHead first: it is O(1) and almost always true; Contains is a binary search.
+            if (head.Count > 0 && !FitsInHead(head, timestamp) && !head.Contains(timestamp))
             {
                 SealHead(series, lsn);
             }
@@ -696,36 +902,36 @@ internal sealed class TimeSeriesStore : IDisposable
         return index >= 0 ? index : ~index;
     }
 
-    private static TimeSeriesInfo Describe(SeriesState series)
+    private static TimeSeriesInfo Describe(List<SeriesState> streams)
     {
-        long count = series.Count;
-        long first = 0;
-        long last = 0;
-        if (series.Chunks.Count > 0)
-        {
-            first = series.Chunks[0].FirstTimestamp;
-        }
-        else if (series.Head.Count > 0)
-        {
-            first = series.Head.FirstTimestamp;
-        }
-
-        if (series.Head.Count > 0)
-        {
-            last = series.Head.LastTimestamp;
-        }
-        else if (series.Chunks.Count > 0)
-        {
-            last = series.Chunks[^1].LastTimestamp;
-        }
-
+        long count = 0;
+        long? first = null;
+        long? last = null;
+        int chunks = 0;
         long bytes = 0;
-        foreach (ChunkEntry chunk in series.Chunks)
+        foreach (SeriesState series in streams)
         {
-            bytes += chunk.Pending is null ? chunk.Header.TotalBytes : 0;
+            count += series.Count;
+            chunks += series.Chunks.Count;
+            long? streamFirst = series.Chunks.Count > 0 ? series.Chunks[0].FirstTimestamp : series.Head.Count > 0 ? series.Head.FirstTimestamp : null;
+            long? streamLast = series.Head.Count > 0 ? series.Head.LastTimestamp : series.Chunks.Count > 0 ? series.Chunks[^1].LastTimestamp : null;
+            if (streamFirst is { } f && (first is null || f < first))
+            {
+                first = f;
+            }
+
+            if (streamLast is { } l && (last is null || l > last))
+            {
+                last = l;
+            }
+
+            foreach (ChunkEntry chunk in series.Chunks)
+            {
+                bytes += chunk.Pending is null ? chunk.Header.TotalBytes : 0;
+            }
         }
 
-        return new TimeSeriesInfo(series.Name, count, first, last, series.Chunks.Count, bytes);
+        return new TimeSeriesInfo(streams[0].Name, count, first ?? 0, last ?? 0, chunks, bytes);
     }
 
     private static void ValidateRange(long from, long to)

@@ -44,36 +44,83 @@ internal static class Int8Kernels
     {
         /// <summary>Sum of a[i]*b[i].</summary>
         static abstract int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b);
+
+        /// <summary>
+        /// results[r] = dot(query, rows[r * query.Length ..]) for every r below results.Length; rows is
+        /// row-major and holds at least results.Length * query.Length codes.
+        /// </summary>
+        static abstract void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results);
     }
 
     /// <summary>The scalar path as an <see cref="IDot"/>.</summary>
     internal readonly struct ScalarDot : IDot
     {
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotScalar(a, b, 0);
+
+        public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsScalar(query, rows, results);
     }
 
     /// <summary>The Vector128 path as an <see cref="IDot"/>.</summary>
     internal readonly struct Vector128Dot : IDot
     {
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotVector128(a, b);
+
+        public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsVector128(query, rows, results);
     }
 
     /// <summary>The Vector256 path as an <see cref="IDot"/>.</summary>
     internal readonly struct Vector256Dot : IDot
     {
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotVector256(a, b);
+
+        public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsVector256(query, rows, results);
     }
 
     /// <summary>The ARM64 SDOT path as an <see cref="IDot"/>.</summary>
     internal readonly struct Arm64Dot : IDot
     {
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotArm64(a, b);
+
+        public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsArm64(query, rows, results);
     }
 
     /// <summary>The x64 AVX2 path as an <see cref="IDot"/>.</summary>
     internal readonly struct X64Dot : IDot
     {
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotX64(a, b);
+
+        public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsX64(query, rows, results);
+    }
+
+    /// <summary>
+    /// Dots of <paramref name="query"/> with <c>results.Length</c> consecutive rows of
+    /// <paramref name="rows"/> (row-major, <c>query.Length</c> codes each) on <paramref name="path"/>.
+    /// </summary>
+    internal static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results, VectorKernelPath path)
+    {
+        if ((long)results.Length * query.Length > rows.Length)
+        {
+            throw new ArgumentException($"{results.Length} rows of {query.Length} codes need {(long)results.Length * query.Length} codes; {rows.Length} given", nameof(rows));
+        }
+
+        switch (path)
+        {
+            case VectorKernelPath.Vector256:
+                DotRowsVector256(query, rows, results);
+                break;
+            case VectorKernelPath.Vector128:
+                DotRowsVector128(query, rows, results);
+                break;
+            case VectorKernelPath.Arm64:
+                DotRowsArm64(query, rows, results);
+                break;
+            case VectorKernelPath.X64:
+                DotRowsX64(query, rows, results);
+                break;
+            default:
+                DotRowsScalar(query, rows, results);
+                break;
+        }
     }
 
     /// <summary>Sum of (a[i]-b[i])^2 on <paramref name="path"/>.</summary>
@@ -269,5 +316,258 @@ internal static class Int8Kernels
         }
 
         return (int)Vector128.Sum(acc) + SquaredL2Scalar(a, b, i);
+    }
+
+    // Multi-row kernels: the query chunk is loaded (and widened) once and multiplied against four
+    // rows, so per 16 query bytes the loads and widening of the query are paid once for four dots,
+    // and four independent accumulators keep the multiply units busy. Rows are contiguous
+    // (row-major), so the loop walks memory linearly. The callers check lengths; the loops use
+    // unchecked refs (no bounds checks, nothing allocated).
+    private static void DotRowsScalar(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        int d = query.Length;
+        for (int r = 0; r < results.Length; r++)
+        {
+            results[r] = DotScalar(query, rows.Slice(r * d, d), 0);
+        }
+    }
+
+    private static void DotRowsVector128(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        int d = query.Length;
+        int count = results.Length;
+        int body = d & ~15;
+        ref sbyte q = ref MemoryMarshal.GetReference(query);
+        ref sbyte first = ref MemoryMarshal.GetReference(rows);
+        ref int result = ref MemoryMarshal.GetReference(results);
+        int r = 0;
+        for (; r <= count - 4; r += 4)
+        {
+            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
+            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
+            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
+            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
+            Vector128<int> acc0 = Vector128<int>.Zero, acc1 = Vector128<int>.Zero, acc2 = Vector128<int>.Zero, acc3 = Vector128<int>.Zero;
+            for (int i = 0; i < body; i += 16)
+            {
+                (Vector128<short> ql, Vector128<short> qh) = Vector128.Widen(Vector128.LoadUnsafe(ref q, (nuint)i));
+                acc0 += WidenedProducts(ql, qh, Vector128.LoadUnsafe(ref r0, (nuint)i));
+                acc1 += WidenedProducts(ql, qh, Vector128.LoadUnsafe(ref r1, (nuint)i));
+                acc2 += WidenedProducts(ql, qh, Vector128.LoadUnsafe(ref r2, (nuint)i));
+                acc3 += WidenedProducts(ql, qh, Vector128.LoadUnsafe(ref r3, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector128.Sum(acc0) + DotTail(ref q, ref r0, body, d);
+            Unsafe.Add(ref result, r + 1) = Vector128.Sum(acc1) + DotTail(ref q, ref r1, body, d);
+            Unsafe.Add(ref result, r + 2) = Vector128.Sum(acc2) + DotTail(ref q, ref r2, body, d);
+            Unsafe.Add(ref result, r + 3) = Vector128.Sum(acc3) + DotTail(ref q, ref r3, body, d);
+        }
+
+        for (; r < count; r++)
+        {
+            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
+            Unsafe.Add(ref result, r) = DotFromVector128(ref q, ref row, 0, d);
+        }
+    }
+
+    private static void DotRowsVector256(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        int d = query.Length;
+        int count = results.Length;
+        int body = d & ~31;
+        ref sbyte q = ref MemoryMarshal.GetReference(query);
+        ref sbyte first = ref MemoryMarshal.GetReference(rows);
+        ref int result = ref MemoryMarshal.GetReference(results);
+        int r = 0;
+        for (; r <= count - 4; r += 4)
+        {
+            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
+            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
+            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
+            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
+            Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
+            for (int i = 0; i < body; i += 32)
+            {
+                (Vector256<short> ql, Vector256<short> qh) = Vector256.Widen(Vector256.LoadUnsafe(ref q, (nuint)i));
+                acc0 += WidenedProducts(ql, qh, Vector256.LoadUnsafe(ref r0, (nuint)i));
+                acc1 += WidenedProducts(ql, qh, Vector256.LoadUnsafe(ref r1, (nuint)i));
+                acc2 += WidenedProducts(ql, qh, Vector256.LoadUnsafe(ref r2, (nuint)i));
+                acc3 += WidenedProducts(ql, qh, Vector256.LoadUnsafe(ref r3, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector256.Sum(acc0) + DotFromVector128(ref q, ref r0, body, d);
+            Unsafe.Add(ref result, r + 1) = Vector256.Sum(acc1) + DotFromVector128(ref q, ref r1, body, d);
+            Unsafe.Add(ref result, r + 2) = Vector256.Sum(acc2) + DotFromVector128(ref q, ref r2, body, d);
+            Unsafe.Add(ref result, r + 3) = Vector256.Sum(acc3) + DotFromVector128(ref q, ref r3, body, d);
+        }
+
+        for (; r < count; r++)
+        {
+            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (int i = 0; i < body; i += 32)
+            {
+                (Vector256<short> ql, Vector256<short> qh) = Vector256.Widen(Vector256.LoadUnsafe(ref q, (nuint)i));
+                acc += WidenedProducts(ql, qh, Vector256.LoadUnsafe(ref row, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector256.Sum(acc) + DotFromVector128(ref q, ref row, body, d);
+        }
+    }
+
+    private static void DotRowsArm64(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        if (!Dp.IsSupported)
+        {
+            DotRowsVector128(query, rows, results);
+            return;
+        }
+
+        int d = query.Length;
+        int count = results.Length;
+        int body = d & ~15;
+        ref sbyte q = ref MemoryMarshal.GetReference(query);
+        ref sbyte first = ref MemoryMarshal.GetReference(rows);
+        ref int result = ref MemoryMarshal.GetReference(results);
+        int r = 0;
+        for (; r <= count - 4; r += 4)
+        {
+            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
+            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
+            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
+            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
+            Vector128<int> acc0 = Vector128<int>.Zero, acc1 = Vector128<int>.Zero, acc2 = Vector128<int>.Zero, acc3 = Vector128<int>.Zero;
+            for (int i = 0; i < body; i += 16)
+            {
+                // SDOT: four int8 products summed into each int lane, one instruction per row and 16 bytes.
+                Vector128<sbyte> qv = Vector128.LoadUnsafe(ref q, (nuint)i);
+                acc0 = Dp.DotProduct(acc0, qv, Vector128.LoadUnsafe(ref r0, (nuint)i));
+                acc1 = Dp.DotProduct(acc1, qv, Vector128.LoadUnsafe(ref r1, (nuint)i));
+                acc2 = Dp.DotProduct(acc2, qv, Vector128.LoadUnsafe(ref r2, (nuint)i));
+                acc3 = Dp.DotProduct(acc3, qv, Vector128.LoadUnsafe(ref r3, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector128.Sum(acc0) + DotTail(ref q, ref r0, body, d);
+            Unsafe.Add(ref result, r + 1) = Vector128.Sum(acc1) + DotTail(ref q, ref r1, body, d);
+            Unsafe.Add(ref result, r + 2) = Vector128.Sum(acc2) + DotTail(ref q, ref r2, body, d);
+            Unsafe.Add(ref result, r + 3) = Vector128.Sum(acc3) + DotTail(ref q, ref r3, body, d);
+        }
+
+        for (; r < count; r++)
+        {
+            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
+            Vector128<int> acc = Vector128<int>.Zero;
+            for (int i = 0; i < body; i += 16)
+            {
+                acc = Dp.DotProduct(acc, Vector128.LoadUnsafe(ref q, (nuint)i), Vector128.LoadUnsafe(ref row, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector128.Sum(acc) + DotTail(ref q, ref row, body, d);
+        }
+    }
+
+    private static void DotRowsX64(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        if (!Avx2.IsSupported)
+        {
+            DotRowsVector256(query, rows, results);
+            return;
+        }
+
+        int d = query.Length;
+        int count = results.Length;
+        int body = d & ~31;
+        ref sbyte q = ref MemoryMarshal.GetReference(query);
+        ref sbyte first = ref MemoryMarshal.GetReference(rows);
+        ref int result = ref MemoryMarshal.GetReference(results);
+        Vector256<short> ones = Vector256.Create((short)1);
+        int r = 0;
+        for (; r <= count - 4; r += 4)
+        {
+            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
+            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
+            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
+            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
+            Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
+            for (int i = 0; i < body; i += 32)
+            {
+                // VPMADDUBSW on |q| and sign(q) * row (see DotX64); |q| is computed once for four rows.
+                Vector256<sbyte> qv = Vector256.LoadUnsafe(ref q, (nuint)i);
+                Vector256<byte> qa = Avx2.Abs(qv);
+                acc0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(Vector256.LoadUnsafe(ref r0, (nuint)i), qv)), ones);
+                acc1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(Vector256.LoadUnsafe(ref r1, (nuint)i), qv)), ones);
+                acc2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(Vector256.LoadUnsafe(ref r2, (nuint)i), qv)), ones);
+                acc3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(Vector256.LoadUnsafe(ref r3, (nuint)i), qv)), ones);
+            }
+
+            Unsafe.Add(ref result, r) = Vector256.Sum(acc0) + DotFromVector128(ref q, ref r0, body, d);
+            Unsafe.Add(ref result, r + 1) = Vector256.Sum(acc1) + DotFromVector128(ref q, ref r1, body, d);
+            Unsafe.Add(ref result, r + 2) = Vector256.Sum(acc2) + DotFromVector128(ref q, ref r2, body, d);
+            Unsafe.Add(ref result, r + 3) = Vector256.Sum(acc3) + DotFromVector128(ref q, ref r3, body, d);
+        }
+
+        for (; r < count; r++)
+        {
+            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (int i = 0; i < body; i += 32)
+            {
+                Vector256<sbyte> qv = Vector256.LoadUnsafe(ref q, (nuint)i);
+                acc += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(qv), Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i), qv)), ones);
+            }
+
+            Unsafe.Add(ref result, r) = Vector256.Sum(acc) + DotFromVector128(ref q, ref row, body, d);
+        }
+    }
+
+    /// <summary>Widens 16 row codes and returns q*row summed pairwise into 4 ints.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> WidenedProducts(Vector128<short> ql, Vector128<short> qh, Vector128<sbyte> row)
+    {
+        (Vector128<short> rl, Vector128<short> rh) = Vector128.Widen(row);
+        // Each product is at most 127 * 127 in magnitude, so two of them still fit a short.
+        (Vector128<int> lo, Vector128<int> hi) = Vector128.Widen((ql * rl) + (qh * rh));
+        return lo + hi;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> WidenedProducts(Vector256<short> ql, Vector256<short> qh, Vector256<sbyte> row)
+    {
+        (Vector256<short> rl, Vector256<short> rh) = Vector256.Widen(row);
+        (Vector256<int> lo, Vector256<int> hi) = Vector256.Widen((ql * rl) + (qh * rh));
+        return lo + hi;
+    }
+
+    /// <summary>Dot of codes start..end: 16-byte Vector128 steps, then the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DotFromVector128(ref sbyte q, ref sbyte row, int start, int end)
+    {
+        int i = start;
+        int sum = 0;
+        if (i <= end - 16)
+        {
+            Vector128<int> acc = Vector128<int>.Zero;
+            for (; i <= end - 16; i += 16)
+            {
+                (Vector128<short> ql, Vector128<short> qh) = Vector128.Widen(Vector128.LoadUnsafe(ref q, (nuint)i));
+                acc += WidenedProducts(ql, qh, Vector128.LoadUnsafe(ref row, (nuint)i));
+            }
+
+            sum = Vector128.Sum(acc);
+        }
+
+        return sum + DotTail(ref q, ref row, i, end);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DotTail(ref sbyte q, ref sbyte row, int start, int end)
+    {
+        int sum = 0;
+        for (int i = start; i < end; i++)
+        {
+            sum += Unsafe.Add(ref q, i) * Unsafe.Add(ref row, i);
+        }
+
+        return sum;
     }
 }

@@ -1,5 +1,9 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using CortexEdge.Core.Clocks;
 
 namespace CortexEdge.Core.Vectors;
@@ -25,7 +29,7 @@ namespace CortexEdge.Core.Vectors;
 /// (<see cref="VectorSearchOptions.MaxDegreeOfParallelism"/>).
 /// </para>
 /// </remarks>
-public sealed class VectorCollection : IDisposable
+public sealed partial class VectorCollection : IDisposable
 {
     /// <summary>Largest k a search accepts.</summary>
     public const int KMax = 10_000;
@@ -38,20 +42,18 @@ public sealed class VectorCollection : IDisposable
     private const int KMeansIterations = 10;
     private const int SignOversample = 8;
     private const int CandidatesMin = 32;
+    private const int ScanChunk = 64;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly VectorCollectionOptions _options;
     private readonly VectorFile _file;
-    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly VectorIdMap _idMap = new();
     private readonly Stack<int> _freeSlots = new();
     private readonly float[] _scratch;
     private readonly float[] _zeros;
     private readonly bool _signCodes;
     private string?[] _ids = new string?[SlotTableInitial];
     private string?[] _keys = new string?[SlotTableInitial];
-    private int[] _partitionOf = new int[SlotTableInitial];
-    private int[] _positionOf = new int[SlotTableInitial];
-    private HlcTimestamp[] _versions = new HlcTimestamp[SlotTableInitial];
     private int _slotHigh;
     private VectorPartition[] _partitions;
     private float[] _centroids;
@@ -89,7 +91,7 @@ public sealed class VectorCollection : IDisposable
             _lock.EnterReadLock();
             try
             {
-                return _slotById.Count;
+                return _idMap.Count;
             }
             finally
             {
@@ -163,20 +165,22 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_slotById.TryGetValue(id, out int slot))
+            _file.MarkOpen();
+            if (_idMap.TryGet(id, _ids, out int slot))
             {
                 RemoveFromPartition(slot);
             }
             else
             {
                 slot = AllocateSlot();
-                _slotById.Add(id, slot);
+                _idMap.Add(id, slot, _ids);
                 _ids[slot] = id;
             }
 
-            _keys[slot] = documentKey;
-            _versions[slot] = version;
+            // A key equal to its id (common) shares the id's string instead of holding a second copy.
+            _keys[slot] = string.Equals(documentKey, id, StringComparison.Ordinal) ? _ids[slot] : documentKey;
             _file.Write(slot, vector);
+            _file.SetVersion(slot, version);
             AddToPartition(slot, vector);
             MaybeRetrain();
         }
@@ -192,9 +196,9 @@ public sealed class VectorCollection : IDisposable
         _lock.EnterReadLock();
         try
         {
-            if (_slotById.TryGetValue(id, out int slot))
+            if (_idMap.TryGet(id, _ids, out int slot))
             {
-                version = _versions[slot];
+                version = _file.GetVersion(slot);
                 return true;
             }
 
@@ -215,15 +219,18 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_slotById.Remove(id, out int slot))
+            if (!_idMap.TryGet(id, _ids, out int slot))
             {
                 return false;
             }
 
+            _file.MarkOpen();
+            _idMap.Remove(id, _ids);
+
             RemoveFromPartition(slot);
             _ids[slot] = null;
             _keys[slot] = null;
-            _versions[slot] = default;
+            _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
             return true;
         }
@@ -240,7 +247,7 @@ public sealed class VectorCollection : IDisposable
         _lock.EnterReadLock();
         try
         {
-            return _slotById.ContainsKey(id);
+            return _idMap.TryGet(id, _ids, out _);
         }
         finally
         {
@@ -264,7 +271,7 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_slotById.TryGetValue(id, out int slot))
+            if (!_idMap.TryGet(id, _ids, out int slot))
             {
                 documentKey = null;
                 return false;
@@ -316,7 +323,7 @@ public sealed class VectorCollection : IDisposable
             try
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_slotById.Count == 0)
+                if (_idMap.Count == 0)
                 {
                     return [];
                 }
@@ -342,6 +349,7 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _file.MarkOpen();
             RetrainLocked();
         }
         finally
@@ -372,14 +380,15 @@ public sealed class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            long indexBytes = (_ids.Length * 8L * 2) + (_partitionOf.Length * 4L * 2) + (_versions.Length * 16L) + (_centroids.Length * 4L) + (_slotById.Count * 24L);
+            long indexBytes = (_ids.Length * 8L * 2) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
             foreach (VectorPartition partition in _partitions)
             {
                 indexBytes += partition.AllocatedBytes;
             }
 
             return new VectorCollectionStatistics(
-                _slotById.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString());
+                _idMap.Count, Dimension, Metric, _partitions.Length, DefaultNprobe, _signCodes, indexBytes, _file.FileBytes, VectorKernelPaths.BestInt8.ToString(),
+                LoadedFromIndexFile, IndexFileProblem);
         }
         finally
         {
@@ -488,12 +497,9 @@ public sealed class VectorCollection : IDisposable
         slot = _slotHigh++;
         if (slot == _ids.Length)
         {
-            int length = _ids.Length + (_ids.Length / 2);
+            int length = _ids.Length + (_ids.Length / 8);
             Array.Resize(ref _ids, length);
             Array.Resize(ref _keys, length);
-            Array.Resize(ref _partitionOf, length);
-            Array.Resize(ref _positionOf, length);
-            Array.Resize(ref _versions, length);
         }
 
         _file.EnsureCapacity(slot + 1);
@@ -504,23 +510,22 @@ public sealed class VectorCollection : IDisposable
     {
         Prepare(vector, _scratch);
         int partition = _partitions.Length == 1 ? 0 : KMeans.Nearest(_scratch, _centroids, _partitions.Length, Dimension);
-        _partitionOf[slot] = partition;
-        _positionOf[slot] = _partitions[partition].Add(slot, _scratch, Centroid(partition));
+        _file.SetPlacement(slot, partition, _partitions[partition].Add(slot, _scratch, Centroid(partition)));
     }
 
     private void RemoveFromPartition(int slot)
     {
-        int position = _positionOf[slot];
-        int moved = _partitions[_partitionOf[slot]].RemoveAt(position);
+        (int partition, int position) = _file.GetPlacement(slot);
+        int moved = _partitions[partition].RemoveAt(position);
         if (moved >= 0)
         {
-            _positionOf[moved] = position;
+            _file.SetPosition(moved, position);
         }
     }
 
     private void MaybeRetrain()
     {
-        int count = _slotById.Count;
+        int count = _idMap.Count;
         if (_trainingSuspended || count < TrainCountMin)
         {
             return;
@@ -536,7 +541,8 @@ public sealed class VectorCollection : IDisposable
 
     private void RetrainLocked()
     {
-        int count = _slotById.Count;
+        _file.MarkOpen();
+        int count = _idMap.Count;
         int dimension = Dimension;
         int[] live = new int[count];
         int n = 0;
@@ -588,8 +594,7 @@ public sealed class VectorCollection : IDisposable
 
         for (int i = 0; i < count; i++)
         {
-            _partitionOf[live[i]] = assignment[i];
-            _positionOf[live[i]] = positions[i];
+            _file.SetPlacement(live[i], assignment[i], positions[i]);
         }
 
         _partitions = partitions;
@@ -676,7 +681,7 @@ public sealed class VectorCollection : IDisposable
             int oversample = options.Oversample > 0 ? options.Oversample : owner._options.Oversample;
             // At least CandidatesMin are rescored: for small k, k * oversample leaves too little headroom
             // when near-duplicates sit within quantization error of each other, and 32 float rescores are cheap.
-            _candidates = (int)Math.Min(Math.Max((long)k * oversample, CandidatesMin), owner._slotById.Count);
+            _candidates = (int)Math.Min(Math.Max((long)k * oversample, CandidatesMin), owner._idMap.Count);
             (_probes, _probeCount) = ChooseProbes(options.Nprobe > 0 ? Math.Min(options.Nprobe, owner._partitions.Length) : owner.DefaultNprobe);
             _signWords = owner._signCodes ? ScalarQuantizer.SignWordCount(dimension) : 0;
             ReadOnlySpan<float> q = Query;
@@ -847,7 +852,7 @@ public sealed class VectorCollection : IDisposable
 
         private void ScanInt8(int probe, int start, int end, ref CandidateHeap heap)
         {
-            switch (VectorKernelPaths.BestInt8)
+            switch (_options.Int8Path ?? VectorKernelPaths.BestInt8)
             {
                 case VectorKernelPath.X64:
                     ScanInt8<Int8Kernels.X64Dot>(probe, start, end, ref heap);
@@ -867,8 +872,10 @@ public sealed class VectorCollection : IDisposable
             }
         }
 
-        // The hot loop: one int8 dot per member, inlined through TDot; the heap's threshold is cached
-        // and the filter runs only for members that would enter the heap.
+        // The hot loop, in chunks of ScanChunk members: one multi-row int8 kernel call (TDot, inlined)
+        // fills the chunk's integer dots, then the estimates are formed four at a time and only lanes
+        // below the heap's threshold are looked at; the filter runs only for members that would enter
+        // the heap. Codes are row-major and contiguous; scales and norms are separate arrays.
         private void ScanInt8<TDot>(int probe, int start, int end, ref CandidateHeap heap)
             where TDot : struct, Int8Kernels.IDot
         {
@@ -877,21 +884,61 @@ public sealed class VectorCollection : IDisposable
             ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
             float queryScale = _queryScales[probe];
             float offset = _queryOffsets[probe];
-            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
-            ReadOnlySpan<float> scales = partition.Scales.AsSpan(0, partition.Count);
-            ReadOnlySpan<float> norms = partition.ResidualNorms.AsSpan(0, partition.Count);
-            ReadOnlySpan<int> slots = partition.Slots.AsSpan(0, partition.Count);
-            float threshold = heap.Threshold;
-            bool dot = _dot;
-            for (int j = start; j < end; j++)
+            if (end > partition.Count || start < 0)
             {
-                int product = TDot.Dot(query, codes.Slice(j * dimension, dimension));
-                float scaled = queryScale * scales[j] * product;
-                float estimate = dot ? -(offset + scaled) : offset + norms[j] - (2f * scaled);
-                if (estimate < threshold && Accepts(slots[j]))
+                throw new InvalidOperationException($"scan block {start}..{end} is outside partition of {partition.Count}");
+            }
+
+            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
+            ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
+            ref float norms = ref MemoryMarshal.GetArrayDataReference(partition.ResidualNorms);
+            int[] slots = partition.Slots;
+
+            // L2 and cosine: offset + |r|^2 - 2 * s_q * s_x * dot; dot metric: -(offset + s_q * s_x * dot).
+            float bias = _dot ? -offset : offset;
+            float normWeight = _dot ? 0f : 1f;
+            float factor = _dot ? -queryScale : -2f * queryScale;
+            Vector128<float> biasV = Vector128.Create(bias);
+            Vector128<float> normWeightV = Vector128.Create(normWeight);
+            Vector128<float> factorV = Vector128.Create(factor);
+            Span<int> dots = stackalloc int[ScanChunk];
+            ref int dot0 = ref MemoryMarshal.GetReference(dots);
+            float threshold = heap.Threshold;
+            for (int chunk = start; chunk < end; chunk += ScanChunk)
+            {
+                int n = Math.Min(ScanChunk, end - chunk);
+                TDot.DotRows(query, codes.Slice(chunk * dimension, n * dimension), dots[..n]);
+                int i = 0;
+                for (; i <= n - 4; i += 4)
                 {
-                    heap.Push(estimate, slots[j]);
-                    threshold = heap.Threshold;
+                    int j = chunk + i;
+                    Vector128<float> estimate = biasV
+                        + (normWeightV * Vector128.LoadUnsafe(ref norms, (nuint)j))
+                        + (factorV * Vector128.LoadUnsafe(ref scales, (nuint)j) * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i)));
+                    uint below = Vector128.LessThan(estimate, Vector128.Create(threshold)).ExtractMostSignificantBits();
+                    while (below != 0)
+                    {
+                        int lane = BitOperations.TrailingZeroCount(below);
+                        below &= below - 1;
+                        float value = estimate.GetElement(lane);
+                        int slot = slots[j + lane];
+                        if (value < threshold && Accepts(slot))
+                        {
+                            heap.Push(value, slot);
+                            threshold = heap.Threshold;
+                        }
+                    }
+                }
+
+                for (; i < n; i++)
+                {
+                    int j = chunk + i;
+                    float value = bias + (normWeight * Unsafe.Add(ref norms, j)) + (factor * Unsafe.Add(ref scales, j) * Unsafe.Add(ref dot0, i));
+                    if (value < threshold && Accepts(slots[j]))
+                    {
+                        heap.Push(value, slots[j]);
+                        threshold = heap.Threshold;
+                    }
                 }
             }
         }

@@ -10,6 +10,8 @@ namespace CortexEdge.Core.Vectors;
 /// <param name="IndexBytes">Managed bytes held by the quantized index (codes, scales, slot tables), by capacity.</param>
 /// <param name="FileBytes">Bytes of the memory-mapped float32 file on disk.</param>
 /// <param name="Int8KernelPath">Instruction path of the int8 kernels on this CPU.</param>
+/// <param name="LoadedFromIndexFile">True when the index was mapped from its own files at open; false when it was built (new, or rebuilt from the state store).</param>
+/// <param name="IndexFileProblem">Why the index files could not be used at open and the index was rebuilt from the state store (missing, failed checksum, not closed cleanly); null when they were used or the collection is new.</param>
 public readonly record struct VectorCollectionStatistics(
     int Count,
     int Dimension,
@@ -19,4 +21,6 @@ public readonly record struct VectorCollectionStatistics(
     bool SignCodes,
     long IndexBytes,
     long FileBytes,
-    string Int8KernelPath);
+    string Int8KernelPath,
+    bool LoadedFromIndexFile = false,
+    string? IndexFileProblem = null);

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using CortexEdge.Core.Clocks;
 
 namespace CortexEdge.Core.Vectors;
 
@@ -12,7 +14,14 @@ namespace CortexEdge.Core.Vectors;
 /// </summary>
 /// <remarks>
 /// Layout (little-endian): a <see cref="HeaderBytes"/>-byte header (magic "CEVF", format version,
-/// dimension) then slot i at HeaderBytes + i * dimension * 4. Not thread-safe: the owning
+/// dimension, close state, token, state LSN) then slot i at HeaderBytes + i * (dimension * 4 + <see cref="TrailerBytes"/>):
+/// the float32 vector, then a trailer with the slot's HLC version (time, replica) and its partition and
+/// position in the index. The trailer keeps per-slot bookkeeping that only writes read in reclaimable
+/// page cache instead of on the managed heap. The close state
+/// says whether the slots still match the index file (<c>.idx</c>) saved with the same token: it is
+/// set to "open" and synced to disk before the first change of a session (<see cref="MarkOpen"/>) and
+/// back to "closed" with the new token after the index file is saved (<see cref="MarkClosed"/>), so a
+/// crash in between leaves it "open" and the next open rebuilds. Not thread-safe: the owning
 /// <see cref="VectorCollection"/> serializes writers against readers, and spans from
 /// <see cref="Read"/> are valid only until the next <see cref="EnsureCapacity"/>.
 /// </remarks>
@@ -22,7 +31,15 @@ internal sealed unsafe partial class VectorFile : IDisposable
     internal const int HeaderBytes = 4096;
 
     private const uint Magic = 0x46564543; // "CEVF"
-    private const ushort FormatVersion = 1;
+    /// <summary>Bytes after each slot's floats: version time and replica (8 each), partition and position (4 each).</summary>
+    internal const int TrailerBytes = 24;
+
+    private const ushort FormatVersion = 3;
+    private const int CloseStateOffset = 12;
+    private const int TokenOffset = 16;
+    private const int StateLsnOffset = 24;
+    private const uint StateOpen = 0;
+    private const uint StateClosed = 0x534F4C43; // "CLOS"
     private const int InitialSlotCount = 1024;
 
     private readonly FileStream _stream;
@@ -36,7 +53,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
         Path = path;
         _stream = stream;
         Dimension = dimension;
-        _slotBytes = checked(dimension * sizeof(float));
+        _slotBytes = checked((dimension * sizeof(float)) + TrailerBytes);
     }
 
     /// <summary>The file's path.</summary>
@@ -50,6 +67,76 @@ internal sealed unsafe partial class VectorFile : IDisposable
 
     /// <summary>Bytes of the file on disk.</summary>
     internal long FileBytes => _stream.Length;
+
+    /// <summary>
+    /// True when the file was closed after an index save and not changed since: its slots match the
+    /// index file saved with <see cref="CloseToken"/>. A new file is not closed.
+    /// </summary>
+    internal bool IsClosed { get; private set; }
+
+    /// <summary>The token of the index save the file was closed with (valid when <see cref="IsClosed"/>).</summary>
+    internal ulong CloseToken { get; private set; }
+
+    /// <summary>
+    /// The owner's state-store checkpoint LSN at the clean close (valid when <see cref="IsClosed"/>), so
+    /// files that outlive a restored or replaced state store are not trusted.
+    /// </summary>
+    internal long ClosedStateLsn { get; private set; }
+
+    /// <summary>
+    /// Records on disk that the file is being changed (no longer matches the saved index file), before
+    /// the first change; a no-op when already open.
+    /// </summary>
+    internal void MarkOpen()
+    {
+        if (!IsClosed)
+        {
+            return;
+        }
+
+        Span<byte> state = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(state, StateOpen);
+        RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
+        _stream.Flush(flushToDisk: true);
+        IsClosed = false;
+    }
+
+    /// <summary>
+    /// Writes every slot to disk (msync), then records that the file matches the index file saved with
+    /// <paramref name="token"/>, and syncs that too.
+    /// </summary>
+    internal void MarkClosed(ulong token, long stateLsn)
+    {
+        _view?.Flush();
+        _stream.Flush(flushToDisk: true);
+        Span<byte> state = stackalloc byte[20];
+        BinaryPrimitives.WriteUInt32LittleEndian(state, StateClosed);
+        BinaryPrimitives.WriteUInt64LittleEndian(state[4..], token);
+        BinaryPrimitives.WriteInt64LittleEndian(state[12..], stateLsn);
+        RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
+        _stream.Flush(flushToDisk: true);
+        IsClosed = true;
+        CloseToken = token;
+        ClosedStateLsn = stateLsn;
+    }
+
+    /// <summary>
+    /// For a file still closed (unchanged this session): records the state store's new checkpoint LSN,
+    /// so the unchanged index stays usable after a clean close that checkpointed other writes.
+    /// </summary>
+    internal void UpdateClosedStateLsn(long stateLsn)
+    {
+        if (!IsClosed || ClosedStateLsn == stateLsn)
+        {
+            return;
+        }
+
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, stateLsn);
+        RandomAccess.Write(_stream.SafeFileHandle, bytes, StateLsnOffset);
+        _stream.Flush(flushToDisk: true);
+        ClosedStateLsn = stateLsn;
+    }
 
     /// <summary>
     /// Opens the file at <paramref name="path"/>, creating it when absent. An existing file whose
@@ -69,7 +156,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
             if (stream.Length == 0)
             {
                 file.Allocate(HeaderBytes + ((long)InitialSlotCount * file._slotBytes));
-                Span<byte> header = stackalloc byte[16];
+                Span<byte> header = stackalloc byte[32];
                 BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
                 BinaryPrimitives.WriteUInt16LittleEndian(header[4..], FormatVersion);
                 BinaryPrimitives.WriteInt32LittleEndian(header[8..], dimension);
@@ -119,6 +206,39 @@ internal sealed unsafe partial class VectorFile : IDisposable
     /// <summary>The vector in slot <paramref name="slot"/>, read straight from the mapping.</summary>
     internal ReadOnlySpan<float> Read(int slot) => Slot(slot);
 
+    /// <summary>The HLC version stored in slot <paramref name="slot"/>'s trailer.</summary>
+    internal HlcTimestamp GetVersion(int slot)
+    {
+        byte* trailer = Trailer(slot);
+        return new HlcTimestamp(Unsafe.ReadUnaligned<ulong>(trailer), Unsafe.ReadUnaligned<ulong>(trailer + 8));
+    }
+
+    /// <summary>Stores <paramref name="version"/> in slot <paramref name="slot"/>'s trailer.</summary>
+    internal void SetVersion(int slot, HlcTimestamp version)
+    {
+        byte* trailer = Trailer(slot);
+        Unsafe.WriteUnaligned(trailer, version.Time);
+        Unsafe.WriteUnaligned(trailer + 8, version.ReplicaId);
+    }
+
+    /// <summary>The partition and position in it recorded for slot <paramref name="slot"/>.</summary>
+    internal (int Partition, int Position) GetPlacement(int slot)
+    {
+        byte* trailer = Trailer(slot);
+        return (Unsafe.ReadUnaligned<int>(trailer + 16), Unsafe.ReadUnaligned<int>(trailer + 20));
+    }
+
+    /// <summary>Records that slot <paramref name="slot"/> sits at <paramref name="position"/> of <paramref name="partition"/>.</summary>
+    internal void SetPlacement(int slot, int partition, int position)
+    {
+        byte* trailer = Trailer(slot);
+        Unsafe.WriteUnaligned(trailer + 16, partition);
+        Unsafe.WriteUnaligned(trailer + 20, position);
+    }
+
+    /// <summary>Records a new position for slot <paramref name="slot"/> within its partition.</summary>
+    internal void SetPosition(int slot, int position) => Unsafe.WriteUnaligned(Trailer(slot) + 20, position);
+
     /// <summary>Writes dirty pages back to the file (msync).</summary>
     internal void Flush() => _view?.Flush();
 
@@ -139,9 +259,19 @@ internal sealed unsafe partial class VectorFile : IDisposable
         return new Span<float>(_base + HeaderBytes + ((long)slot * _slotBytes), Dimension);
     }
 
+    private byte* Trailer(int slot)
+    {
+        if ((uint)slot >= (uint)SlotCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"slot is beyond the capacity {SlotCapacity} of {Path}");
+        }
+
+        return _base + HeaderBytes + ((long)slot * _slotBytes) + (Dimension * sizeof(float));
+    }
+
     private void CheckHeader()
     {
-        Span<byte> header = stackalloc byte[16];
+        Span<byte> header = stackalloc byte[32];
         int read = RandomAccess.Read(_stream.SafeFileHandle, header, 0);
         if (read < header.Length || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
         {
@@ -164,6 +294,10 @@ internal sealed unsafe partial class VectorFile : IDisposable
         {
             throw new EdgeCorruptionException(EdgeErrorCode.VectorFileCorrupt, Path, $"vector file is {_stream.Length} bytes, shorter than its {HeaderBytes}-byte header");
         }
+
+        IsClosed = BinaryPrimitives.ReadUInt32LittleEndian(header[CloseStateOffset..]) == StateClosed;
+        CloseToken = BinaryPrimitives.ReadUInt64LittleEndian(header[TokenOffset..]);
+        ClosedStateLsn = BinaryPrimitives.ReadInt64LittleEndian(header[StateLsnOffset..]);
     }
 
     private void Allocate(long length)

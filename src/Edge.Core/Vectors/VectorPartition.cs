@@ -23,6 +23,19 @@ internal sealed class VectorPartition
         SignCodes = new ulong[capacity * _signWords];
     }
 
+    /// <summary>A partition over arrays read from an index file (<paramref name="count"/> members used).</summary>
+    internal VectorPartition(int dimension, int signWords, int count, int[] slots, sbyte[] codes, float[] scales, float[] norms, ulong[] signCodes)
+    {
+        _dimension = dimension;
+        _signWords = signWords;
+        Count = count;
+        Slots = slots;
+        Codes = codes;
+        Scales = scales;
+        ResidualNorms = norms;
+        SignCodes = signCodes;
+    }
+
     /// <summary>Members in the partition.</summary>
     internal int Count { get; private set; }
 
@@ -72,8 +85,10 @@ internal sealed class VectorPartition
     {
         if (Count == Slots.Length)
         {
-            // Grow by a quarter: codes dominate memory, and doubling would leave up to half unused.
-            Grow(Slots.Length + Math.Max(16, Slots.Length / 4));
+            // Grow by a sixteenth: codes dominate memory, and doubling would leave up to half unused
+            // (each member is copied about sixteen times over the partition's growth, a memcpy that is
+            // cheap next to encoding it once).
+            Grow(Slots.Length + Math.Max(16, Slots.Length / 16));
         }
 
         int position = Count++;

@@ -31,4 +31,10 @@ public sealed class VectorSearchOptions
     /// stay on the calling thread whatever this says.
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>
+    /// The int8 kernel path the scan runs on; null (default) = the best this CPU has. Tests use it to
+    /// run the same search on the scalar, Vector128 and native paths and compare.
+    /// </summary>
+    internal VectorKernelPath? Int8Path { get; init; }
 }

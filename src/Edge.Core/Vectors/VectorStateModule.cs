@@ -11,9 +11,10 @@ namespace CortexEdge.Core.Vectors;
 /// <summary>
 /// Vector collections as a state module: <see cref="WalRecordKind.Vector"/> records, the SQLite
 /// tables <c>ce_vector_collections</c> and <c>ce_vectors</c> (the source of truth: one row per id
-/// with its float32 blob and HLC, or a tombstone), and one in-memory <see cref="VectorCollection"/>
-/// per collection whose float32 file under <c>vectors/</c> is a projection rebuilt from SQLite on
-/// open and updated by every applied op.
+/// with its float32 blob and HLC, or a tombstone), and one <see cref="VectorCollection"/> per
+/// collection whose files under <c>vectors/</c> (float32 <c>.vec</c>, index <c>.idx</c>) are a
+/// projection: saved at a clean close (<see cref="SaveIndexFiles"/>) and mapped at open, or rebuilt
+/// from SQLite when missing, damaged or left open by a crash (the reason is in the statistics).
 /// </summary>
 /// <remarks>
 /// <para>Conflicts: each id is a last-writer-wins register on the op's HLC (deletes leave a tombstone
@@ -60,6 +61,15 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
     public void Load(SqliteConnection connection)
     {
         Directory.CreateDirectory(_directory);
+        var rebuild = new List<CollectionState>();
+        long stateLsn;
+        using (SqliteCommand meta = connection.CreateCommand())
+        {
+            // The index files are trusted only with the state store they were closed with.
+            meta.CommandText = "SELECT value FROM ce_meta WHERE name = 'checkpoint_lsn';";
+            stateLsn = meta.ExecuteScalar() is long lsn ? lsn : -1;
+        }
+
         using (SqliteCommand collections = connection.CreateCommand())
         {
             collections.CommandText = "SELECT name, dimension, metric FROM ce_vector_collections;";
@@ -75,65 +85,101 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
                         $"vector collection has dimension {dimension} and metric {metric}");
                 }
 
-                CollectionState state = Add(name, (int)dimension, (VectorMetric)metric);
+                // The index's own files first: mapped, checksummed, no re-quantizing or re-training.
+                CollectionState state = Add(name, (int)dimension, (VectorMetric)metric, stateLsn);
                 state.Persisted = true;
-                state.Index.TrainingSuspended = true;
-            }
-        }
-
-        using (SqliteCommand vectors = connection.CreateCommand())
-        {
-            vectors.CommandText = "SELECT collection, id, key, vector, hlc_time, hlc_replica FROM ce_vectors;";
-            using SqliteDataReader rows = vectors.ExecuteReader();
-            float[] buffer = [];
-            while (rows.Read())
-            {
-                string collection = rows.GetString(0);
-                string id = rows.GetString(1);
-                string location = $"table ce_vectors row ('{collection}', '{id}')";
-                if (!_collections.TryGetValue(collection, out CollectionState? state))
+                if (!state.Index.LoadedFromIndexFile)
                 {
-                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, "vector row names a collection that ce_vector_collections lacks");
-                }
-
-                var version = new HlcTimestamp(unchecked((ulong)rows.GetInt64(4)) ^ SignBit, unchecked((ulong)rows.GetInt64(5)) ^ SignBit);
-                if (rows.IsDBNull(2))
-                {
-                    state.Tombstones[id] = version;
-                    continue;
-                }
-
-                byte[] blob = (byte[])rows.GetValue(3);
-                int dimension = state.Index.Dimension;
-                if (blob.Length != dimension * sizeof(float))
-                {
-                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, $"vector blob is {blob.Length} bytes; dimension {dimension} needs {dimension * sizeof(float)}");
-                }
-
-                if (buffer.Length != dimension)
-                {
-                    buffer = new float[dimension];
-                }
-
-                for (int i = 0; i < dimension; i++)
-                {
-                    buffer[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
-                }
-
-                try
-                {
-                    state.Index.Upsert(id, buffer, rows.GetString(2), version);
-                }
-                catch (EdgeException exception) when (exception.Code == EdgeErrorCode.VectorInvalid)
-                {
-                    throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, exception.Message, exception);
+                    state.Index.TrainingSuspended = true;
+                    rebuild.Add(state);
                 }
             }
         }
 
-        foreach (CollectionState state in _collections.Values)
+        foreach (CollectionState state in rebuild)
         {
+            Rebuild(connection, state);
             state.Index.TrainingSuspended = false;
+        }
+    }
+
+    /// <summary>Loads one collection's rows from SQLite into its (empty) index.</summary>
+    private static void Rebuild(SqliteConnection connection, CollectionState state)
+    {
+        string collection = state.Index.Name;
+        using SqliteCommand vectors = connection.CreateCommand();
+        vectors.CommandText = "SELECT id, key, vector, hlc_time, hlc_replica FROM ce_vectors WHERE collection = $collection;";
+        vectors.Parameters.AddWithValue("$collection", collection);
+        using SqliteDataReader rows = vectors.ExecuteReader();
+        int dimension = state.Index.Dimension;
+        float[] buffer = new float[dimension];
+        while (rows.Read())
+        {
+            string id = rows.GetString(0);
+            string location = $"table ce_vectors row ('{collection}', '{id}')";
+            var version = new HlcTimestamp(unchecked((ulong)rows.GetInt64(3)) ^ SignBit, unchecked((ulong)rows.GetInt64(4)) ^ SignBit);
+            if (rows.IsDBNull(1))
+            {
+                state.Tombstones[id] = version;
+                continue;
+            }
+
+            byte[] blob = (byte[])rows.GetValue(2);
+            if (blob.Length != dimension * sizeof(float))
+            {
+                throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, $"vector blob is {blob.Length} bytes; dimension {dimension} needs {dimension * sizeof(float)}");
+            }
+
+            for (int i = 0; i < dimension; i++)
+            {
+                buffer[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
+            }
+
+            try
+            {
+                state.Index.Upsert(id, buffer, rows.GetString(1), version);
+            }
+            catch (EdgeException exception) when (exception.Code == EdgeErrorCode.VectorInvalid)
+            {
+                throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, exception.Message, exception);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Saves every changed collection's index file (<see cref="VectorCollection.SaveIndexFile"/>), so the
+    /// next open maps it instead of rebuilding. Call only at a clean close, after the WAL is flushed:
+    /// an index file must not describe writes the log could lose. A failed save is recorded in the
+    /// collection's <see cref="VectorCollection.IndexFileProblem"/> and costs only a rebuild at the next open.
+    /// </summary>
+    /// <param name="stateLsn">The state store's checkpoint LSN now; the next <see cref="Load"/> uses the files only if it reads the same.</param>
+    internal void SaveIndexFiles(long stateLsn)
+    {
+        CollectionState[] states;
+        lock (_lock)
+        {
+            states = [.. _collections.Values];
+        }
+
+        foreach (CollectionState state in states)
+        {
+            try
+            {
+                if (state.Index.HasUnsavedChanges)
+                {
+                    state.Index.SaveIndexFile(IndexPath(state.Index.Name), state.Tombstones, stateLsn);
+                }
+                else
+                {
+                    state.Index.RecordCleanClose(stateLsn);
+                }
+            }
+            catch (Exception exception) when (exception is EdgeException or IOException or UnauthorizedAccessException)
+            {
+                // Close must not fail over a projection: the float32 file stays open (or keeps its old
+                // state LSN), so the next open rebuilds from SQLite.
+                state.Index.IndexFileProblem = exception.Message;
+            }
         }
     }
 
@@ -178,6 +224,8 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
             case VectorOperationKind.Delete:
                 if (version > CurrentVersion(state, operation.Id))
                 {
+                    // Tombstones are saved in the index file too: a tombstone-only change must mark it stale.
+                    state.Index.MarkChanged();
                     state.Index.Delete(operation.Id);
                     state.Tombstones[operation.Id] = version;
                 }
@@ -336,6 +384,61 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         return state.Tombstones.TryGetValue(id, out HlcTimestamp tombstone) ? tombstone : HlcTimestamp.Zero;
     }
 
+    /// <summary>Exports every checkpointed collection, vector and tombstone as ops (vectors with their HLC); call after a checkpoint.</summary>
+    public void ExportState(SqliteConnection connection, SqliteTransaction transaction, StateTransferSink sink)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var metrics = new Dictionary<string, VectorMetric>(StringComparer.Ordinal);
+        using (SqliteCommand collections = connection.CreateCommand())
+        {
+            collections.Transaction = transaction;
+            collections.CommandText = "SELECT name, dimension, metric FROM ce_vector_collections ORDER BY name;";
+            using SqliteDataReader rows = collections.ExecuteReader();
+            while (rows.Read())
+            {
+                var metric = (VectorMetric)rows.GetInt64(2);
+                metrics[rows.GetString(0)] = metric;
+                buffer.ResetWrittenCount();
+                VectorCodec.EncodeCreateCollection(buffer, rows.GetString(0), (int)rows.GetInt64(1), metric);
+                sink(WalRecordKind.Vector, HlcTimestamp.Zero, buffer.WrittenSpan);
+            }
+        }
+
+        using SqliteCommand vectors = connection.CreateCommand();
+        vectors.Transaction = transaction;
+        vectors.CommandText = "SELECT collection, id, key, vector, hlc_time, hlc_replica FROM ce_vectors ORDER BY collection, id;";
+        using SqliteDataReader vectorRows = vectors.ExecuteReader();
+        float[] values = [];
+        while (vectorRows.Read())
+        {
+            string collection = vectorRows.GetString(0);
+            string id = vectorRows.GetString(1);
+            var version = new HlcTimestamp(unchecked((ulong)vectorRows.GetInt64(4)) ^ SignBit, unchecked((ulong)vectorRows.GetInt64(5)) ^ SignBit);
+            buffer.ResetWrittenCount();
+            if (vectorRows.IsDBNull(2))
+            {
+                VectorCodec.EncodeDelete(buffer, collection, id);
+            }
+            else
+            {
+                byte[] blob = (byte[])vectorRows.GetValue(3);
+                if (values.Length != blob.Length / sizeof(float))
+                {
+                    values = new float[blob.Length / sizeof(float)];
+                }
+
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
+                }
+
+                VectorCodec.EncodeUpsert(buffer, collection, id, vectorRows.GetString(2), metrics.GetValueOrDefault(collection), values);
+            }
+
+            sink(WalRecordKind.Vector, version, buffer.WrittenSpan);
+        }
+    }
+
     private static byte[] ToBlob(float[] vector)
     {
         byte[] blob = new byte[vector.Length * sizeof(float)];
@@ -379,11 +482,40 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         }
     }
 
-    private CollectionState Add(string name, int dimension, VectorMetric metric)
+    /// <param name="name">Collection name.</param>
+    /// <param name="dimension">Fixed dimension.</param>
+    /// <param name="metric">Fixed metric.</param>
+    /// <param name="stateLsn">At load: the state store's checkpoint LSN, to try the index files; null to create empty.</param>
+    private CollectionState Add(string name, int dimension, VectorMetric metric, long? stateLsn = null)
     {
-        string file = Path.Combine(_directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 16)) + ".vec");
-        var index = VectorCollection.Create(name, file, new VectorCollectionOptions { Dimension = dimension, Metric = metric });
+        string vectorPath = FilePathBase(name) + ".vec";
+        string indexPath = IndexPath(name);
+        var options = new VectorCollectionOptions { Dimension = dimension, Metric = metric };
+        VectorCollection? index = null;
+        Dictionary<string, HlcTimestamp>? tombstones = null;
+        EdgeCorruptionException? problem = null;
+        if (stateLsn is { } lsn)
+        {
+            index = VectorCollection.TryOpen(name, vectorPath, indexPath, options, lsn, out tombstones, out problem);
+        }
+
+        if (index is null)
+        {
+            // Replaced by a rebuild from the state store; the stale index file must not outlive it.
+            File.Delete(indexPath);
+            index = VectorCollection.Create(name, vectorPath, options);
+            index.IndexFileProblem = problem?.Message;
+        }
+
         var state = new CollectionState(index);
+        if (tombstones is not null)
+        {
+            foreach ((string id, HlcTimestamp version) in tombstones)
+            {
+                state.Tombstones[id] = version;
+            }
+        }
+
         lock (_lock)
         {
             _collections.Add(name, state);
@@ -391,6 +523,11 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
 
         return state;
     }
+
+    private string FilePathBase(string name) =>
+        Path.Combine(_directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 16)));
+
+    private string IndexPath(string name) => FilePathBase(name) + VectorCollection.IndexFileExtension;
 
     private void ClearStaged()
     {

@@ -28,4 +28,11 @@ public enum WalRecordKind : byte
     // 64-95: sync (ops applied from other replicas, cursors)
     /// <summary>An op that originated on another replica, applied through sync.</summary>
     RemoteOp = 64,
+
+    /// <summary>
+    /// The place of an op that stayed on its origin (a collection the replication manifest keeps
+    /// local): it holds the op's origin sequence so every replica's sequence stays dense, carries
+    /// no body and changes no state. Written only through sync.
+    /// </summary>
+    WithheldOp = 65,
 }

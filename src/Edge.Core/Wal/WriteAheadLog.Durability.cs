@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 
 namespace CortexEdge.Core.Wal;
@@ -13,6 +14,11 @@ public sealed partial class WriteAheadLog
     private readonly List<(WalSegment Segment, long EndOffset)> _flushBatch = []; // guarded by _flushLock
     private readonly SemaphoreSlim _flushSignal = new(0);
     private int _flusherIdle; // 1 while the flusher sleeps with nothing to flush
+    private int _waiterCount;          // _waiters.Count, readable without the lock (cohort wait)
+    private int _lastReleasedCount;    // waiters the last flush completed: the cohort the next one waits for
+    private long _lastFlushTicks;      // Stopwatch ticks the last flush took: bounds the cohort wait
+    // A returning cohort takes microseconds; past this the spin would only burn a core (slow SD-card flushes).
+    private static readonly long s_cohortWaitTicksMax = Stopwatch.Frequency / 1000;
 
     /// <summary>Wakes a flusher sleeping with nothing to flush; called by every append (one read when busy).</summary>
     private void WakeIdleFlusher()
@@ -134,6 +140,7 @@ public sealed partial class WriteAheadLog
             waiter = _waiterPool.Count > 0 ? _waiterPool.Pop() : new DurableWaiter(this);
             waiter.Arm(lsn);
             _waiters.Add(waiter);
+            Volatile.Write(ref _waiterCount, _waiters.Count);
         }
 
         RequestFlush();
@@ -150,7 +157,9 @@ public sealed partial class WriteAheadLog
     {
         lock (_waiterLock)
         {
-            return _waiters.Remove(waiter);
+            bool removed = _waiters.Remove(waiter);
+            Volatile.Write(ref _waiterCount, _waiters.Count);
+            return removed;
         }
     }
 
@@ -211,12 +220,15 @@ public sealed partial class WriteAheadLog
                     }
                 }
 
+                long flushStart = Stopwatch.GetTimestamp();
                 try
                 {
                     foreach ((WalSegment segment, long end) in _flushBatch)
                     {
                         segment.FlushTo(end, _pageSize);
                     }
+
+                    Volatile.Write(ref _lastFlushTicks, Stopwatch.GetTimestamp() - flushStart);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -239,6 +251,7 @@ public sealed partial class WriteAheadLog
                         Interlocked.Increment(ref _flushCount);
                         Volatile.Write(ref _durableLsn, target);
                         TakeWaiters(target, released);
+                        Volatile.Write(ref _lastReleasedCount, released.Count);
                     }
                     else
                     {
@@ -285,6 +298,7 @@ public sealed partial class WriteAheadLog
         }
 
         _waiters.RemoveRange(kept, _waiters.Count - kept);
+        Volatile.Write(ref _waiterCount, kept);
     }
 
     private void FailWaiters(Exception error)
@@ -361,6 +375,11 @@ public sealed partial class WriteAheadLog
                 return;
             }
 
+            if (_durability.Mode == WalDurabilityMode.Group)
+            {
+                AwaitCohort(interval);
+            }
+
             Interlocked.Exchange(ref _flushRequested, 0);
             if (_fault is not null)
             {
@@ -379,6 +398,35 @@ public sealed partial class WriteAheadLog
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Group commit's cohort wait: the writers the previous flush released usually write again at
+    /// once, but a flush started on the first of them alone would leave the rest for the next one
+    /// (batches would alternate, each half full). So, before flushing, wait until as many writers
+    /// are waiting as the previous flush released, for at most as long as that flush took (and
+    /// never past the group interval nor 1 ms). A lone writer (cohort of one) never waits; a cohort that
+    /// does not come back shrinks the next one, so the wait adapts to the load.
+    /// </summary>
+    /// <remarks>
+    /// The bound is far below a millisecond, below what a timed kernel wait resolves, so this spins
+    /// and yields (giving the core to the writers it waits for) instead of blocking.
+    /// </remarks>
+    private void AwaitCohort(TimeSpan interval)
+    {
+        int cohort = Volatile.Read(ref _lastReleasedCount);
+        if (cohort <= 1 || Volatile.Read(ref _waiterCount) >= cohort)
+        {
+            return;
+        }
+
+        long budget = Math.Min(Math.Min(Volatile.Read(ref _lastFlushTicks), (long)(interval.TotalSeconds * Stopwatch.Frequency)), s_cohortWaitTicksMax);
+        long deadline = Stopwatch.GetTimestamp() + budget;
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref _waiterCount) < cohort && Stopwatch.GetTimestamp() < deadline && !_stopping)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 

@@ -59,6 +59,32 @@ public sealed partial class WriteAheadLog
         Trim();
     }
 
+    /// <summary>The retention holds in force (name -> keep-from LSN), as a snapshot.</summary>
+    public IReadOnlyDictionary<string, long> GetRetentionHolds()
+    {
+        lock (_appendLock)
+        {
+            return new Dictionary<string, long>(_holds, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>First LSN of the segment after the one holding <paramref name="lsn"/>; 0 when that is the active segment (or <paramref name="lsn"/> is not on disk).</summary>
+    internal long NextSegmentFirstLsn(long lsn)
+    {
+        lock (_appendLock)
+        {
+            for (int i = 0; i < _segments.Count - 1; i++)
+            {
+                if (_segments[i].FirstLsn <= lsn && lsn < _segments[i + 1].FirstLsn)
+                {
+                    return _segments[i + 1].FirstLsn;
+                }
+            }
+
+            return 0;
+        }
+    }
+
     /// <summary>Removes a hold (no-op if absent) and trims what it was keeping.</summary>
     public void ReleaseRetentionHold(string name)
     {

@@ -24,6 +24,9 @@ public static class AntiEntropyCodec
     /// <summary>Most items in one bucket reply.</summary>
     public const int ItemCountMax = 1 << 20;
 
+    /// <summary>Largest document in a document reply, in bytes (the database's encoded document limit).</summary>
+    public const int DocumentBytesMax = DocumentLimits.EncodedBytesMax;
+
     /// <summary>Longest key, in UTF-8 bytes (the document key limit).</summary>
     public const int KeyBytesMax = DocumentLimits.KeyBytesMax;
 
@@ -75,6 +78,30 @@ public static class AntiEntropyCodec
                 }
 
                 break;
+            case AntiEntropyMessageKind.DocumentRequest:
+                FleetBufferWriter.WriteVarUInt(output, (ulong)message.Keys.Count);
+                foreach (string key in message.Keys)
+                {
+                    FleetBufferWriter.WriteString(output, key);
+                }
+
+                break;
+            case AntiEntropyMessageKind.DocumentReply:
+                FleetBufferWriter.WriteVarUInt(output, (ulong)message.Documents.Count);
+                foreach (AntiEntropyDocument document in message.Documents)
+                {
+                    FleetBufferWriter.WriteString(output, document.Key);
+                    FleetBufferWriter.WriteByte(output, document.Present ? (byte)1 : (byte)0);
+                    FleetBufferWriter.WriteUInt64(output, document.Version);
+                    if (document.Present)
+                    {
+                        FleetBufferWriter.WriteVarUInt(output, (ulong)document.Utf8Json.Length);
+                        document.Utf8Json.Span.CopyTo(output.GetSpan(document.Utf8Json.Length));
+                        output.Advance(document.Utf8Json.Length);
+                    }
+                }
+
+                break;
             default:
                 throw new ArgumentException($"Unknown anti-entropy message kind {message.Kind}.", nameof(message));
         }
@@ -113,7 +140,7 @@ public static class AntiEntropyCodec
             reader.Fail($"level {level} is deeper than depth {depth}");
         }
 
-        if (level != 0 && kind is AntiEntropyMessageKind.BucketRequest or AntiEntropyMessageKind.BucketReply)
+        if (level != 0 && kind is not (AntiEntropyMessageKind.DigestRequest or AntiEntropyMessageKind.DigestReply))
         {
             reader.Fail($"level {level} in a bucket message (must be 0)");
         }
@@ -174,6 +201,57 @@ public static class AntiEntropyCodec
 
                 message = AntiEntropyMessage.BucketReply(depth, counts, items);
                 break;
+            case AntiEntropyMessageKind.DocumentRequest:
+            {
+                int count = reader.ReadCount(IndexCountMax, "key count");
+                if (count > reader.Remaining)
+                {
+                    reader.Fail($"truncated: {count} keys, {reader.Remaining} bytes left");
+                }
+
+                var keys = new string[count];
+                for (int index = 0; index < keys.Length; index++)
+                {
+                    keys[index] = reader.ReadString(KeyBytesMax, "key");
+                }
+
+                message = AntiEntropyMessage.DocumentRequest(depth, keys);
+                break;
+            }
+
+            case AntiEntropyMessageKind.DocumentReply:
+            {
+                int count = reader.ReadCount(IndexCountMax, "document count");
+                if (count * 2L > reader.Remaining)
+                {
+                    reader.Fail($"truncated: {count} documents, {reader.Remaining} bytes left");
+                }
+
+                var documents = new AntiEntropyDocument[count];
+                for (int index = 0; index < documents.Length; index++)
+                {
+                    string key = reader.ReadString(KeyBytesMax, "key");
+                    byte present = reader.ReadByte();
+                    if (present > 1)
+                    {
+                        reader.Fail($"presence byte {present} (must be 0 or 1)");
+                    }
+
+                    ulong documentVersion = reader.ReadUInt64();
+                    if (present == 0)
+                    {
+                        documents[index] = new AntiEntropyDocument(key, false, documentVersion, ReadOnlyMemory<byte>.Empty);
+                        continue;
+                    }
+
+                    int length = reader.ReadCount(DocumentBytesMax, "document length");
+                    documents[index] = new AntiEntropyDocument(key, true, documentVersion, reader.ReadBytes(length, "document").ToArray());
+                }
+
+                message = AntiEntropyMessage.DocumentReply(depth, documents);
+                break;
+            }
+
             default:
                 reader.Fail($"unknown kind {(byte)kind}");
                 return null!;

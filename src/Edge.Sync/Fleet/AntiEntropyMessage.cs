@@ -9,8 +9,11 @@ namespace CortexEdge.Sync.Fleet;
 /// </summary>
 public sealed class AntiEntropyMessage
 {
-    private AntiEntropyMessage(AntiEntropyMessageKind kind, int depth, int level, int[] indices, ulong[] hashes, int[] bucketCounts, AntiEntropyItem[] items)
+    private AntiEntropyMessage(AntiEntropyMessageKind kind, int depth, int level, int[] indices, ulong[] hashes, int[] bucketCounts, AntiEntropyItem[] items,
+        string[]? keys = null, AntiEntropyDocument[]? documents = null)
     {
+        Keys = keys ?? [];
+        Documents = documents ?? [];
         Kind = kind;
         Depth = depth;
         Level = level;
@@ -40,6 +43,20 @@ public sealed class AntiEntropyMessage
 
     /// <summary>Bucket reply: the items of every requested bucket, bucket after bucket.</summary>
     public IReadOnlyList<AntiEntropyItem> Items { get; }
+
+    /// <summary>Document request: the keys asked for.</summary>
+    public IReadOnlyList<string> Keys { get; }
+
+    /// <summary>Document reply: the peer's state of each key asked for, in request order.</summary>
+    public IReadOnlyList<AntiEntropyDocument> Documents { get; }
+
+    /// <summary>A request for the documents under <paramref name="keys"/> (repair).</summary>
+    public static AntiEntropyMessage DocumentRequest(int depth, string[] keys) =>
+        new(AntiEntropyMessageKind.DocumentRequest, depth, 0, [], [], [], [], keys);
+
+    /// <summary>A document reply.</summary>
+    public static AntiEntropyMessage DocumentReply(int depth, AntiEntropyDocument[] documents) =>
+        new(AntiEntropyMessageKind.DocumentReply, depth, 0, [], [], [], [], null, documents);
 
     /// <summary>A digest request for <paramref name="level"/>.</summary>
     public static AntiEntropyMessage DigestRequest(int depth, int level, int[] parentIndices) =>

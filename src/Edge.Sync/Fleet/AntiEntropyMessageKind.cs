@@ -14,4 +14,10 @@ public enum AntiEntropyMessageKind : byte
 
     /// <summary>Peer -> verifier: per bucket asked for, its item count then its items.</summary>
     BucketReply = 4,
+
+    /// <summary>Verifier -> peer: the documents under these keys (repair).</summary>
+    DocumentRequest = 5,
+
+    /// <summary>Peer -> verifier: per key asked for, its document or its absence, in request order.</summary>
+    DocumentReply = 6,
 }

@@ -30,6 +30,22 @@ public sealed class AntiEntropyResponder
     public AntiEntropyMessage Answer(AntiEntropyMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Kind == AntiEntropyMessageKind.DocumentRequest)
+        {
+            if (_source is not IAntiEntropyDocumentSource documents)
+            {
+                throw Invalid("this peer does not hand out documents for repair");
+            }
+
+            var reply = new AntiEntropyDocument[request.Keys.Count];
+            for (int index = 0; index < reply.Length; index++)
+            {
+                reply[index] = documents.GetDocument(request.Keys[index]);
+            }
+
+            return AntiEntropyMessage.DocumentReply(request.Depth, reply);
+        }
+
         if (_digest is null || _digest.Depth != request.Depth)
         {
             _digest = MerkleDigest.Build(_source, request.Depth);

@@ -6,6 +6,7 @@ namespace CortexEdge.Sync.Fleet;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
 [JsonSerializable(typeof(PresenceReport))]
 [JsonSerializable(typeof(FleetStatusRow[]))]
+[JsonSerializable(typeof(Dictionary<string, NodeRefusalCounts>))]
 internal sealed partial class FleetJsonContext : JsonSerializerContext
 {
 }

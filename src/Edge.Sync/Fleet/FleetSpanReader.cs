@@ -100,6 +100,15 @@ internal ref struct FleetSpanReader
         }
     }
 
+    /// <summary>The next <paramref name="length"/> bytes (a slice of the source).</summary>
+    public ReadOnlySpan<byte> ReadBytes(int length, string what)
+    {
+        Need(length, what);
+        ReadOnlySpan<byte> bytes = _source.Slice(Offset, length);
+        Offset += length;
+        return bytes;
+    }
+
     public readonly void ExpectEnd()
     {
         if (Remaining != 0)

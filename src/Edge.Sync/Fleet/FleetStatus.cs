@@ -32,6 +32,7 @@ public static class FleetStatus
                 HeldBack = report.HeldBack is { Count: > 0 } ? report.HeldBack : null,
                 BatteryPercent = report.BatteryPercent,
                 Refused = refusals.TryGetValue(node.Node, out NodeRefusalCounts? counts) ? counts.Total : 0,
+                Refusals = counts is { Total: > 0 } ? counts : null,
             };
         }
 
@@ -39,7 +40,7 @@ public static class FleetStatus
         {
             if (!rows.ContainsKey(node))
             {
-                rows[node] = new FleetStatusRow { Node = node, Refused = counts.Total };
+                rows[node] = new FleetStatusRow { Node = node, Refused = counts.Total, Refusals = counts.Total > 0 ? counts : null };
             }
         }
 

@@ -44,4 +44,8 @@ public sealed record FleetStatusRow
     /// <summary>Frames the leader refused from it.</summary>
     [JsonPropertyName("refused")]
     public long Refused { get; init; }
+
+    /// <summary>The refusals by reason (null when none were counted).</summary>
+    [JsonPropertyName("refusals")]
+    public NodeRefusalCounts? Refusals { get; init; }
 }

@@ -40,4 +40,36 @@ public static class ManifestChannel
 
         return filter.Update(ReplicationManifestCodec.Decode(message.Payload.Span));
     }
+
+    /// <summary>
+    /// Node: subscribes <paramref name="client"/> to the manifest and waits up to
+    /// <paramref name="wait"/> for the retained one (it arrives at once when the leader published
+    /// one); offers it to <paramref name="filter"/>. Returns false when none arrived. Other messages
+    /// read meanwhile are dropped (use a connection dedicated to this).
+    /// </summary>
+    /// <exception cref="FleetException">The retained manifest does not decode or is invalid.</exception>
+    public static async Task<bool> ReadRetainedAsync(MqttClient client, string fleet, ManifestFilter filter, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(filter);
+        await client.SubscribeAsync(TopicFor(fleet), MqttQualityOfService.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+        using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        window.CancelAfter(wait);
+        try
+        {
+            while (true)
+            {
+                MqttMessage message = await client.Messages.ReadAsync(window.Token).ConfigureAwait(false);
+                if (string.Equals(message.Topic, TopicFor(fleet), StringComparison.Ordinal))
+                {
+                    filter.Update(ReplicationManifestCodec.Decode(message.Payload.Span));
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 }

@@ -79,7 +79,33 @@ public sealed class ManifestFilter
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(output);
-        CollectionRule rule = Manifest.GetRule(collection);
+        ManifestDecision decision = Classify(collection, out CollectionRule rule);
+        if (decision is ManifestDecision.Drop or ManifestDecision.HoldBack)
+        {
+            return decision;
+        }
+
+        if (rule.LocalOnlyFields.Count == 0 || utf8Json.IsEmpty)
+        {
+            output.Write(utf8Json);
+            return ManifestDecision.Send;
+        }
+
+        return Strip(collection, rule, utf8Json, output) ? ManifestDecision.SendStripped : ManifestDecision.Send;
+    }
+
+    /// <summary>
+    /// Decides for one outgoing op of <paramref name="collection"/> without touching its content:
+    /// <see cref="ManifestDecision.Drop"/> (does not travel this way), <see cref="ManifestDecision.HoldBack"/>
+    /// (schema newer than understood), <see cref="ManifestDecision.SendStripped"/> (the rule names
+    /// local-only fields: the caller removes them) or <see cref="ManifestDecision.Send"/>.
+    /// </summary>
+    /// <param name="collection">The op's collection.</param>
+    /// <param name="rule">The rule in force for it (its <see cref="CollectionRule.LocalOnlyFields"/> say what to strip).</param>
+    public ManifestDecision Classify(string collection, out CollectionRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        rule = Manifest.GetRule(collection);
         if (!Travels(rule.Direction))
         {
             return ManifestDecision.Drop;
@@ -95,13 +121,7 @@ public sealed class ManifestFilter
             }
         }
 
-        if (rule.LocalOnlyFields.Count == 0 || utf8Json.IsEmpty)
-        {
-            output.Write(utf8Json);
-            return ManifestDecision.Send;
-        }
-
-        return Strip(collection, rule, utf8Json, output) ? ManifestDecision.SendStripped : ManifestDecision.Send;
+        return rule.LocalOnlyFields.Count > 0 ? ManifestDecision.SendStripped : ManifestDecision.Send;
     }
 
     private bool Travels(ReplicationDirection direction) => direction switch

@@ -16,7 +16,11 @@ public sealed class ReplicationManifest
 
     /// <summary>Creates a manifest.</summary>
     /// <exception cref="FleetException">ManifestInvalid: a duplicate or invalid collection name, a negative schema version, or a limit exceeded.</exception>
-    public ReplicationManifest(long revision, IReadOnlyList<CollectionRule> collections, ReplicationDirection defaultDirection = ReplicationDirection.Both)
+    /// <param name="revision">Grows with every change.</param>
+    /// <param name="collections">The rules.</param>
+    /// <param name="defaultDirection">Direction of collections without a rule.</param>
+    /// <param name="verifyInterval">How often every node verifies (and repairs) its collections against the leader; zero: never on its own.</param>
+    public ReplicationManifest(long revision, IReadOnlyList<CollectionRule> collections, ReplicationDirection defaultDirection = ReplicationDirection.Both, TimeSpan verifyInterval = default)
     {
         ArgumentNullException.ThrowIfNull(collections);
         if (revision < 0)
@@ -44,6 +48,12 @@ public sealed class ReplicationManifest
             }
         }
 
+        if (verifyInterval < TimeSpan.Zero || verifyInterval.TotalSeconds > uint.MaxValue)
+        {
+            throw Invalid($"verify interval {verifyInterval} is negative or too long");
+        }
+
+        VerifyInterval = TimeSpan.FromSeconds(Math.Floor(verifyInterval.TotalSeconds));
         Revision = revision;
         Collections = collections.ToArray();
         DefaultDirection = defaultDirection;
@@ -57,6 +67,13 @@ public sealed class ReplicationManifest
 
     /// <summary>The rules, in the order given.</summary>
     public IReadOnlyList<CollectionRule> Collections { get; }
+
+    /// <summary>
+    /// The pace of anti-entropy the leader sets for the fleet: each node verifies every collection it
+    /// shares in full with the leader (both, down) this often and repairs what differs (whole
+    /// seconds; zero: only on demand).
+    /// </summary>
+    public TimeSpan VerifyInterval { get; }
 
     /// <summary>Direction of collections without a rule.</summary>
     public ReplicationDirection DefaultDirection { get; }

@@ -7,12 +7,13 @@ namespace CortexEdge.Sync.Fleet;
 /// Pure binary codec of <see cref="ReplicationManifest"/> (the leader hands it to nodes, retained
 /// on the broker): byte 0 format version, varint revision, byte default direction, varint rule
 /// count, then per rule a varint-prefixed UTF-8 name, direction byte, priority byte, varint schema
-/// version, varint field count and the fields. Thread-safe (stateless).
+/// version, varint field count and the fields; since version 2, a varint verify interval in
+/// seconds (version 1 reads as zero). Thread-safe (stateless).
 /// </summary>
 public static class ReplicationManifestCodec
 {
     /// <summary>The format version written and the newest one read.</summary>
-    public const byte FormatVersion = 1;
+    public const byte FormatVersion = 2;
 
     /// <summary>Appends the encoding of <paramref name="manifest"/> to <paramref name="output"/>.</summary>
     public static void Encode(ReplicationManifest manifest, IBufferWriter<byte> output)
@@ -35,6 +36,8 @@ public static class ReplicationManifestCodec
                 FleetBufferWriter.WriteString(output, field);
             }
         }
+
+        FleetBufferWriter.WriteVarUInt(output, (ulong)manifest.VerifyInterval.TotalSeconds);
     }
 
     /// <summary>The encoding of <paramref name="manifest"/> as a new array.</summary>
@@ -83,8 +86,9 @@ public static class ReplicationManifestCodec
             rules.Add(new CollectionRule { Name = name, Direction = direction, Priority = priority, SchemaVersion = schemaVersion, LocalOnlyFields = fields });
         }
 
+        int verifySeconds = version >= 2 ? reader.ReadCount(int.MaxValue, "verify interval") : 0;
         reader.ExpectEnd();
-        return new ReplicationManifest((long)revision, rules, defaultDirection);
+        return new ReplicationManifest((long)revision, rules, defaultDirection, TimeSpan.FromSeconds(verifySeconds));
     }
 
     private static ReplicationDirection ReadDirection(ref FleetSpanReader reader)

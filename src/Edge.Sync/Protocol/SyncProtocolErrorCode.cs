@@ -56,6 +56,9 @@ public enum SyncProtocolErrorCode : ushort
     /// <summary>An op was refused by the store (invalid payload for its collection).</summary>
     OpRejected = 201,
 
+    /// <summary>An op writes a collection the replication manifest does not let nodes write (direction down or local-only); nothing of it was applied.</summary>
+    CollectionNotWritable = 202,
+
     /// <summary>A reassembled snapshot does not match its declared length or checksum.</summary>
     SnapshotChecksumMismatch = 300,
 
@@ -67,4 +70,7 @@ public enum SyncProtocolErrorCode : ushort
 
     /// <summary>The storage engine failed while applying or reading sync data.</summary>
     StoreFailure = 402,
+
+    /// <summary>The node holds its upload back: the manifest asks for a schema version of a collection this build does not understand.</summary>
+    HeldBack = 403,
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using CortexEdge.Core;
+using CortexEdge.Core.Clocks;
 using CortexEdge.Core.State;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Protocol;
 
 namespace CortexEdge.Sync.Sync;
@@ -13,12 +15,16 @@ namespace CortexEdge.Sync.Sync;
 /// database's local-only metadata.
 /// </summary>
 /// <remarks>
-/// <para>The leader never prunes what nodes may still need: a persistent WAL retention hold
-/// (<see cref="ServeHoldName"/>) at LSN 1 keeps the whole log, so every node — including a new
-/// one — is served from the log and snapshots are never needed. Use the session with
-/// <see cref="SyncSessionOptions.SnapshotNewNodes"/> = false. <see cref="ExportSnapshot"/> throws
-/// <see cref="SyncProtocolErrorCode.StoreFailure"/> (snapshot export is not implemented yet), and
-/// tombstones are never purged (<see cref="PurgeTombstones"/> does nothing).</para>
+/// <para>Log retention: a persistent WAL retention hold (<see cref="ServeHoldName"/>) keeps the log
+/// nodes download from. With <see cref="LogRetentionRecords"/> = 0 (the default) it stays at LSN 1
+/// and the whole log is kept; otherwise it trails the head by that many records, checkpoints trim
+/// the segments behind it, and a node whose cursor falls behind the log's first LSN (or a new node,
+/// with <see cref="SyncSessionOptions.SnapshotNewNodes"/>) is bootstrapped from a snapshot.</para>
+/// <para>Snapshots (<see cref="ExportSnapshot"/>) are the database's whole replicated state as
+/// idempotent ops (<see cref="EdgeDatabase.ExportReplicatedState"/>, encoded by
+/// <see cref="DatabaseSnapshotCodec"/>); <see cref="EdgeDatabaseSyncStore.ImportSnapshot"/> applies them.
+/// Tombstone purge (<see cref="PurgeTombstones"/>) deletes document tombstones at or below the LSN
+/// the session computed and persists <see cref="PurgedLsn"/>.</para>
 /// <para>The session should be the database's only writer: the LSN an applied op received is
 /// read as the WAL's last LSN right after the append.</para>
 /// <para>Not thread-safe: one session at a time.</para>
@@ -29,10 +35,13 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     public const string ServeHoldName = "sync-serve";
 
     private const string NodeKeyPrefix = "sync.node.";
+    private const string PurgedLsnKey = "sync.purged_lsn";
 
     private readonly EdgeDatabase _db;
     private readonly Dictionary<string, ulong> _bindings = new(StringComparer.Ordinal);
     private readonly Dictionary<ulong, OriginState> _origins = [];
+    private long _purgedLsn;
+    private long _serveHoldLsn;
 
     /// <summary>Opens the leader's sync state on <paramref name="database"/> (which stays owned by the caller).</summary>
     public EdgeDatabaseLeaderStore(EdgeDatabase database)
@@ -43,6 +52,9 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
         {
             database.SetPersistentRetentionHold(ServeHoldName, 1);
         }
+
+        _serveHoldLsn = ReadLong(database, EdgeDatabase.RetentionHoldPrefix + ServeHoldName);
+        _purgedLsn = ReadLong(database, PurgedLsnKey);
 
         foreach (KeyValuePair<string, string> entry in database.GetMetadataByPrefix(NodeKeyPrefix))
         {
@@ -68,7 +80,16 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     public long FirstLsn => _db.Wal.FirstLsn;
 
     /// <inheritdoc />
-    public long PurgedLsn => 0;
+    public long PurgedLsn => _purgedLsn;
+
+    /// <summary>
+    /// Log records kept behind the head for nodes to download (0: the whole log). A node further
+    /// behind is re-bootstrapped from a snapshot. Takes effect as ops are applied.
+    /// </summary>
+    public long LogRetentionRecords { get; init; }
+
+    /// <summary>Document tombstones purged since this store was opened.</summary>
+    public long TombstonesPurged { get; private set; }
 
     /// <inheritdoc />
     public IReadOnlyCollection<string> BoundNodes => _bindings.Keys;
@@ -89,10 +110,25 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
         return state.Durable;
     }
 
+    /// <summary>
+    /// The replication manifest (leader side): an uploaded op of a collection nodes may not write
+    /// (direction down or local-only) is refused with <see cref="SyncProtocolErrorCode.CollectionNotWritable"/>
+    /// before anything of it is applied, and ops served to nodes leave collections that do not
+    /// travel down as withheld placeholders and without local-only fields. Null: no checks, no
+    /// filtering. <see cref="ManifestFilter.Update"/> takes effect on the next op.
+    /// </summary>
+    public ManifestFilter? Manifest { get; set; }
+
     /// <inheritdoc />
     public long Apply(in SyncOp op)
     {
         (WalRecordKind kind, OperationHeader header, ReadOnlyMemory<byte> body) = DatabaseOpPayload.Split(op);
+        if (Manifest is { } manifest && DatabaseOpManifest.TryGetCollection(op, out string collection) && !manifest.MayNodeWrite(collection))
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.CollectionNotWritable,
+                $"op {op.Origin:X16}#{op.Seq} writes collection '{collection}', which nodes may not write (direction {manifest.Manifest.GetRule(collection).Direction}); nothing of it was applied");
+        }
+
         ValueTask<RemoteApplyStatus> apply;
         try
         {
@@ -128,6 +164,7 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
         OriginState state = Origin(op.Origin);
         state.Applied = op.Seq;
         state.Pending.Enqueue((op.Seq, lsn));
+        TrailServeHold(lsn);
         return lsn;
     }
 
@@ -135,6 +172,7 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     public long ReadLog(long afterLsn, long maxLsn, int maxCount, int maxPayloadBytes, List<SyncOp> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        TrailServeHold(_db.Wal.LastLsn); // the leader's own local writes advance the log too
         maxLsn = Math.Min(maxLsn, _db.Wal.LastLsn);
         if (afterLsn >= maxLsn || maxCount <= 0)
         {
@@ -164,6 +202,7 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
 
                     if (DatabaseOpPayload.TryCreate(record.Lsn, record.Kind, record.Payload, out SyncOp op))
                     {
+                        DatabaseOpManifest.TryPrepare(op, Manifest, out op); // the leader understands every schema: never held back
                         destination.Add(op);
                         bytes += size;
                         count++;
@@ -182,7 +221,27 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     }
 
     /// <inheritdoc />
-    public SyncSnapshot ExportSnapshot() => throw EdgeDatabaseSyncStore.SnapshotsUnsupported();
+    public SyncSnapshot ExportSnapshot()
+    {
+        var versions = new VersionVector();
+        using var records = new FrameBodyWriter(64 * 1024);
+        long count = 0;
+        long lsn;
+        try
+        {
+            lsn = _db.ExportReplicatedState(versions, (kind, timestamp, body) =>
+            {
+                DatabaseSnapshotCodec.WriteRecord(records, kind, timestamp, body);
+                count++;
+            });
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"exporting a snapshot of {_db.Directory} failed: {ex.Message}", ex);
+        }
+
+        return new SyncSnapshot(lsn, DatabaseSnapshotCodec.Encode(_db.ReplicaId, _db.Clock.Now().Time, versions, count, records.Written));
+    }
 
     /// <inheritdoc />
     public bool TryBindNode(string nodeName, ulong replicaId, out ulong boundReplicaId)
@@ -202,8 +261,38 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     /// <inheritdoc />
     public void PurgeTombstones(long upToLsn)
     {
-        // Not implemented for EdgeDatabase: tombstones are kept (PurgedLsn stays 0), which is always safe.
+        if (upToLsn <= _purgedLsn)
+        {
+            return;
+        }
+
+        try
+        {
+            TombstonesPurged += _db.PurgeDocumentTombstones(upToLsn);
+            // Persisted after the rows are gone: a crash in between purges again, never claims a purge that did not happen.
+            _db.SetMetadata(PurgedLsnKey, upToLsn.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"purging tombstones of {_db.Directory} through LSN {upToLsn} failed: {ex.Message}", ex);
+        }
+
+        _purgedLsn = upToLsn;
     }
+
+    private void TrailServeHold(long headLsn)
+    {
+        long retention = LogRetentionRecords;
+        // Moved in steps of a quarter of the bound, so the persisted hold is written rarely.
+        if (retention > 0 && headLsn - retention - _serveHoldLsn >= Math.Max(1, retention / 4))
+        {
+            _serveHoldLsn = headLsn - retention;
+            _db.SetPersistentRetentionHold(ServeHoldName, _serveHoldLsn);
+        }
+    }
+
+    private static long ReadLong(EdgeDatabase database, string key) =>
+        database.GetMetadata(key) is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) ? value : 0;
 
     private OriginState Origin(ulong origin)
     {

@@ -1,7 +1,9 @@
 using System.Globalization;
 using CortexEdge.Core;
+using CortexEdge.Core.Clocks;
 using CortexEdge.Core.State;
 using CortexEdge.Core.Wal;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Protocol;
 
 namespace CortexEdge.Sync.Sync;
@@ -23,8 +25,14 @@ namespace CortexEdge.Sync.Sync;
 /// <para>Download: ops of other origins are applied and the WAL is flushed before the download
 /// cursor is persisted, so the cursor never runs ahead of the ops (a crash in between re-downloads
 /// ops that are then skipped as duplicates).</para>
-/// <para>Snapshots are not supported (the leader store never prunes its log and bootstraps new
-/// nodes from it): the snapshot members throw <see cref="SyncProtocolErrorCode.StoreFailure"/>.</para>
+/// <para>Snapshots: chunks are appended to a staging file in the database directory
+/// (<c>sync-snapshot.part</c>) and flushed one by one; the transfer (id, LSN, total, chunk size) is
+/// kept in metadata, and the file's whole chunks are what was received, so an interrupted transfer
+/// resumes from the next chunk (a chunk a crash cut short is dropped). Import applies the
+/// leader's state as idempotent ops (<see cref="EdgeDatabase.ApplyStateRecord"/>), hides documents
+/// the snapshot lacks (deleted and purged upstream) unless an own op not in the snapshot touches
+/// them, raises the version vector to the snapshot's, and then moves the download cursor; a crash
+/// mid-import re-runs it from the staging file when the store is next opened.</para>
 /// <para>Not thread-safe: one session at a time. The database may be written concurrently.</para>
 /// </remarks>
 public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
@@ -35,24 +43,44 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     private const string NodeNameKey = "sync.node_name";
     private const string UploadSeqKey = "sync.upload_seq";
     private const string DownloadLsnKey = "sync.download_lsn";
+    private const string SnapshotKey = "sync.snapshot";
+    private const string SnapshotFileName = "sync-snapshot.part";
+    private const int DocumentBatch = 8192;
 
     private readonly EdgeDatabase _db;
+    private readonly Func<string, bool>? _isPriority;
+    private readonly Dictionary<string, bool> _priorityByName = new(StringComparer.Ordinal);
+    private readonly OperationTargetMatch _matchPriority;
     private readonly List<OwnOp> _own = []; // own ops after the upload cursor, in sequence (= LSN) order
     private readonly List<Task> _pendingApplies = [];
     private long _scannedThroughLsn;
     private long _uploadCursor;
     private long _downloadCursor;
     private string? _nodeName;
+    private SnapshotTransfer? _pending;
+    private long _pendingBytes;
+    private int _chunkBytes; // size of every chunk but the last, learnt from chunk 0
+    private bool _pendingImporting;
 
     /// <summary>Opens the sync state of <paramref name="database"/> (which stays owned by the caller).</summary>
+    /// <param name="database">The node's database.</param>
+    /// <param name="isPriority">
+    /// Which collections (documents, vectors) and series (time series) are priority: an own op
+    /// writing any of them is counted in <see cref="SyncBacklog.Priority"/> and carries
+    /// <see cref="SyncOpFlags.Priority"/>, so <see cref="SyncScope.PriorityOnly"/> sends it. Asked
+    /// once per name. <c>null</c>: nothing is priority.
+    /// </param>
     /// <exception cref="SyncProtocolException"><see cref="SyncProtocolErrorCode.StoreFailure"/>: own ops that were never acknowledged are no longer in the WAL.</exception>
-    public EdgeDatabaseSyncStore(EdgeDatabase database)
+    public EdgeDatabaseSyncStore(EdgeDatabase database, Func<string, bool>? isPriority = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         _db = database;
+        _isPriority = isPriority;
+        _matchPriority = IsPriorityName;
         _nodeName = database.GetMetadata(NodeNameKey);
         _uploadCursor = ReadLong(UploadSeqKey);
         _downloadCursor = ReadLong(DownloadLsnKey);
+        LoadPendingSnapshot();
         long holdLsn = ReadLong(EdgeDatabase.RetentionHoldPrefix + UploadHoldName);
         if (holdLsn == 0)
         {
@@ -70,10 +98,25 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 $"own ops {expectedFirst}..{lastOwn} of database {database.Directory} were never acknowledged by the leader but the WAL no longer holds op {expectedFirst} " +
                 $"(WAL starts at LSN {database.Wal.FirstLsn}); they cannot be uploaded");
         }
+
+        if (_pendingImporting && _pending is not null)
+        {
+            // A crash interrupted an import: it is idempotent, so run it again from the staged snapshot.
+            ImportSnapshot(ReadPendingSnapshot(), _pending.SnapshotLsn);
+        }
     }
 
     /// <inheritdoc />
     public ulong ReplicaId => _db.ReplicaId;
+
+    /// <summary>
+    /// The replication manifest (node side) applied to own ops as they are read for upload: ops of
+    /// collections that do not travel up leave as withheld placeholders (their sequence, no
+    /// content), local-only fields are stripped, and a collection held back for its schema version
+    /// stops the upload there. Null: every op leaves as written. <see cref="ManifestFilter.Update"/>
+    /// takes effect on the next read, so a collection switched to local-only stops leaving at once.
+    /// </summary>
+    public ManifestFilter? Manifest { get; set; }
 
     /// <inheritdoc />
     public string? BoundNodeName => _nodeName;
@@ -114,7 +157,10 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     public long DownloadCursor => _downloadCursor;
 
     /// <inheritdoc />
-    public SnapshotTransfer? PendingSnapshot => null;
+    public SnapshotTransfer? PendingSnapshot => _pending;
+
+    /// <summary>Documents hidden by snapshot imports since this store was opened (deleted and purged at the leader).</summary>
+    public long DocumentsHiddenBySnapshots { get; private set; }
 
     /// <inheritdoc />
     public void BindNodeName(string nodeName)
@@ -154,6 +200,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
         int count = 0;
         long bytes = 0;
+        long expected = first;
         using WalReader reader = _db.Wal.OpenReader(_own[(int)(first - _own[0].Seq)].Lsn);
         while (count < maxCount && reader.TryRead(out WalRecord record))
         {
@@ -163,9 +210,9 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             }
 
             long seq = checked((long)header.OriginSequence);
-            if (seq < first)
+            if (seq != expected && seq <= last)
             {
-                continue;
+                continue; // not the next own op: a snapshot record carrying our origin as its HLC replica
             }
 
             if (seq > last)
@@ -173,16 +220,23 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 break;
             }
 
-            int size = 1 + record.Payload.Length - OperationHeader.EncodedBytes;
+            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
+            if (!DatabaseOpManifest.TryPrepare(op, Manifest, out SyncOp wire))
+            {
+                break; // held back for its schema version: nothing from here on leaves yet
+            }
+
+            int size = wire.Payload.Length;
             if (count > 0 && bytes + size > maxPayloadBytes)
             {
                 break;
             }
 
-            DatabaseOpPayload.TryCreate(0, record.Kind, record.Payload, out SyncOp op);
-            destination.Add(op with { Lsn = 0 });
+            bool priority = _own[(int)(seq - _own[0].Seq)].Priority;
+            destination.Add(priority ? wire with { Flags = wire.Flags | SyncOpFlags.Priority } : wire);
             bytes += size;
             count++;
+            expected++;
         }
 
         return count;
@@ -192,9 +246,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     public SyncBacklog GetBacklog(long afterSeq, DateTimeOffset now)
     {
         Refresh();
-        long ops = 0, bytes = 0, highest = 0;
-        TimeSpan oldest = TimeSpan.Zero;
-        long nowMs = now.ToUnixTimeMilliseconds();
+        (long Ops, long Bytes, ulong OldestHlc, long Highest) priority = default, normal = default;
         foreach (OwnOp op in _own)
         {
             if (op.Seq <= afterSeq)
@@ -202,17 +254,50 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
                 continue;
             }
 
-            if (ops == 0)
+            ref var bucket = ref op.Priority ? ref priority : ref normal;
+            if (bucket.Ops == 0)
             {
-                oldest = TimeSpan.FromMilliseconds(Math.Max(0, nowMs - (long)(op.Hlc >> 16)));
+                bucket.OldestHlc = op.Hlc;
             }
 
-            ops++;
-            bytes += op.Bytes;
-            highest = op.Seq;
+            bucket.Ops++;
+            bucket.Bytes += op.Bytes;
+            bucket.Highest = op.Seq;
         }
 
-        return new SyncBacklog(default, new SyncBacklogClass(ops, bytes, oldest, highest));
+        long nowMs = now.ToUnixTimeMilliseconds();
+        return new SyncBacklog(ToClass(priority), ToClass(normal));
+
+        SyncBacklogClass ToClass((long Ops, long Bytes, ulong OldestHlc, long Highest) b) =>
+            new(b.Ops, b.Bytes, b.Ops == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, nowMs - (long)(b.OldestHlc >> 16))), b.Highest);
+    }
+
+    /// <summary>
+    /// Forgets which names are priority and classifies the unsent own ops again, reading their
+    /// names from the WAL: call it when the rules behind <c>isPriority</c> change (a new manifest).
+    /// </summary>
+    public void ReclassifyPriorities()
+    {
+        _priorityByName.Clear();
+        Refresh();
+        if (_isPriority is null || _own.Count == 0)
+        {
+            return;
+        }
+
+        int index = 0;
+        using WalReader reader = _db.Wal.OpenReader(_own[0].Lsn);
+        while (index < _own.Count && reader.TryRead(out WalRecord record))
+        {
+            if (record.Lsn != _own[index].Lsn)
+            {
+                continue; // another origin's op, or a checkpoint
+            }
+
+            bool priority = OperationTargets.Any(record.Kind, record.Payload[OperationHeader.EncodedBytes..], _matchPriority);
+            _own[index] = _own[index] with { Priority = priority };
+            index++;
+        }
     }
 
     /// <inheritdoc />
@@ -314,25 +399,306 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     }
 
     /// <inheritdoc />
-    public void BeginSnapshot(SnapshotTransfer transfer) => throw SnapshotsUnsupported();
+    public void BeginSnapshot(SnapshotTransfer transfer)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        File.Delete(SnapshotPath);
+        _pending = transfer with { NextChunk = 0 };
+        _pendingBytes = 0;
+        _chunkBytes = 0;
+        _pendingImporting = false;
+        SavePendingSnapshot();
+    }
 
     /// <inheritdoc />
-    public void AppendSnapshotChunk(int index, ReadOnlySpan<byte> data) => throw SnapshotsUnsupported();
+    public void AppendSnapshotChunk(int index, ReadOnlySpan<byte> data)
+    {
+        if (_pending is null || index != _pending.NextChunk)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"snapshot chunk {index} does not follow the pending transfer (next {_pending?.NextChunk})");
+        }
+
+        if (index == 0)
+        {
+            _chunkBytes = data.Length;
+            SavePendingSnapshot(); // the only metadata write of a transfer after its start
+        }
+        else if (index < _pending.Total - 1 && data.Length != _chunkBytes)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"snapshot chunk {index} has {data.Length} bytes; chunk 0 had {_chunkBytes}");
+        }
+
+        // The staging file is its own progress record (chunks before the last are all the same size),
+        // so a chunk costs one append and one flush.
+        using (var file = new FileStream(SnapshotPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None))
+        {
+            file.SetLength(_pendingBytes);
+            file.Position = _pendingBytes;
+            file.Write(data);
+            file.Flush(flushToDisk: true);
+        }
+
+        _pendingBytes += data.Length;
+        _pending = _pending with { NextChunk = index + 1 };
+    }
 
     /// <inheritdoc />
-    public byte[] ReadPendingSnapshot() => throw SnapshotsUnsupported();
+    public byte[] ReadPendingSnapshot()
+    {
+        if (_pending is null || !File.Exists(SnapshotPath))
+        {
+            return [];
+        }
+
+        using var file = new FileStream(SnapshotPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var data = new byte[Math.Min(file.Length, _pendingBytes)];
+        file.ReadExactly(data);
+        return data;
+    }
 
     /// <inheritdoc />
     public void DiscardSnapshot()
     {
-        // Nothing is ever pending.
+        File.Delete(SnapshotPath);
+        _pending = null;
+        _pendingBytes = 0;
+        _chunkBytes = 0;
+        _pendingImporting = false;
+        _db.SetMetadata(SnapshotKey, string.Empty);
     }
 
     /// <inheritdoc />
-    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn) => throw SnapshotsUnsupported();
+    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn)
+    {
+        byte[] data = snapshot.ToArray();
+        (ulong leader, ulong clock, VersionVector versions, long recordCount) = DatabaseSnapshotCodec.ReadHeader(data, out int offset);
+        if (_pending is not null && !_pendingImporting)
+        {
+            // From here a crash re-runs the import from the staged file when the store is opened again.
+            _pendingImporting = true;
+            SavePendingSnapshot();
+        }
 
-    internal static SyncProtocolException SnapshotsUnsupported() => new(SyncProtocolErrorCode.StoreFailure,
-        "snapshot transfer is not supported by EdgeDatabase stores yet: the leader keeps its whole log and bootstraps nodes from it");
+        try
+        {
+            ApplySnapshot(data, offset, leader, clock, versions, recordCount);
+            _db.FlushAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (EdgeException ex)
+        {
+            throw new SyncProtocolException(SyncProtocolErrorCode.StoreFailure, $"importing the snapshot at leader LSN {snapshotLsn} into {_db.Directory} failed: {ex.Message}", ex);
+        }
+
+        File.Delete(SnapshotPath);
+        _db.SetMetadata(
+        [
+            new KeyValuePair<string, string>(DownloadLsnKey, snapshotLsn.ToString(CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, string>(SnapshotKey, string.Empty),
+        ]);
+        _downloadCursor = snapshotLsn;
+        _pending = null;
+        _pendingBytes = 0;
+        _pendingImporting = false;
+    }
+
+    private string SnapshotPath => Path.Combine(_db.Directory, SnapshotFileName);
+
+    private void ApplySnapshot(byte[] data, int offset, ulong leader, ulong clock, VersionVector versions, long recordCount)
+    {
+        ulong own = ReplicaId;
+        // Every synthetic record needs a sequence the snapshot's vector already holds for its origin,
+        // so applying it never claims an op this database lacks. Plain records use one carrier origin.
+        ulong carrier = leader;
+        foreach (KeyValuePair<ulong, ulong> entry in versions.Entries)
+        {
+            if (entry.Key != own && entry.Value > 0 && (versions[carrier] == 0 || carrier == own))
+            {
+                carrier = entry.Key;
+            }
+        }
+
+        if (versions[carrier] == 0)
+        {
+            carrier = own; // only our own ops reached the leader
+        }
+
+        OperationHeader HeaderFor(ulong origin, ulong time)
+        {
+            ulong seq = versions[origin];
+            return seq > 0 ? new OperationHeader(seq, new HlcTimestamp(time, origin)) : new OperationHeader(Math.Max(1, versions[carrier]), new HlcTimestamp(time, carrier));
+        }
+
+        // Documents shown here that the snapshot lacks were deleted and purged upstream: hide them
+        // (before the import, so only what this node held is looked at), unless one of our own ops
+        // the snapshot does not hold touches them (that op is still to be uploaded). When the log no
+        // longer holds every such op, hide nothing: keeping a purged document is safer than hiding
+        // a write of ours the leader has.
+        var memory = new ReadOnlyMemory<byte>(data);
+        HashSet<(string, string)>? ownKeys = OwnDocumentKeysAfter(checked((long)versions[own]));
+        if (ownKeys is not null)
+        {
+            HashSet<(string, string)>? snapshotKeys = null;
+            DocumentsHiddenBySnapshots += _db.HideDocumentsNotIn((collection, key) =>
+            {
+                snapshotKeys ??= SnapshotDocumentKeys(memory, recordCount);
+                return snapshotKeys.Contains((collection, key)) || ownKeys.Contains((collection, key));
+            }, HeaderFor(carrier, clock));
+        }
+
+        // Documents go straight into the checkpointed state in batches (one transaction each); the
+        // other kinds are logged and applied as ops.
+        ReadOnlyMemory<byte>? firstDocument = null;
+        var documents = new List<ReadOnlyMemory<byte>>(DocumentBatch);
+        for (long i = 0; i < recordCount; i++)
+        {
+            (WalRecordKind kind, HlcTimestamp timestamp, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(memory, ref offset);
+            if (kind == WalRecordKind.Document)
+            {
+                firstDocument ??= body;
+                documents.Add(body);
+                if (documents.Count == DocumentBatch)
+                {
+                    _db.MergeDocumentStates(documents);
+                    documents.Clear();
+                }
+
+                continue;
+            }
+
+            OperationHeader header = timestamp == HlcTimestamp.Zero ? HeaderFor(carrier, clock) : HeaderFor(timestamp.ReplicaId, timestamp.Time);
+            _db.ApplyStateRecord(kind, header, body.Span);
+        }
+
+        _db.MergeDocumentStates(documents);
+
+        // Raise the version vector to the snapshot's: one idempotent record per origin carrying its sequence.
+        foreach (KeyValuePair<ulong, ulong> entry in versions.Entries)
+        {
+            if (entry.Key == own || entry.Value == 0 || _db.GetVersionVector()[entry.Key] >= entry.Value)
+            {
+                continue;
+            }
+
+            var header = new OperationHeader(entry.Value, new HlcTimestamp(clock, entry.Key));
+            if (firstDocument is { } document)
+            {
+                _db.ApplyStateRecord(WalRecordKind.Document, header, document.Span);
+            }
+            else
+            {
+                _db.ApplyStateRecord(WalRecordKind.Document, header, VersionCarrierBody);
+            }
+        }
+    }
+
+    private static HashSet<(string, string)> SnapshotDocumentKeys(ReadOnlyMemory<byte> data, long recordCount)
+    {
+        var keys = new HashSet<(string, string)>();
+        (_, _, _, _) = DatabaseSnapshotCodec.ReadHeader(data.Span, out int offset);
+        for (long i = 0; i < recordCount; i++)
+        {
+            (WalRecordKind kind, _, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(data, ref offset);
+            if (EdgeDatabase.TryGetDocumentKey(kind, body.Span, out string collection, out string key))
+            {
+                keys.Add((collection, key));
+            }
+        }
+
+        return keys;
+    }
+
+    // Keys of documents our own ops after `seq` touch, read from the WAL (acknowledged ones too: the
+    // snapshot may predate them). Null when the log no longer holds all of them.
+    private HashSet<(string, string)>? OwnDocumentKeysAfter(long seq)
+    {
+        var keys = new HashSet<(string, string)>();
+        long last = checked((long)_db.GetVersionVector()[ReplicaId]);
+        if (last <= seq)
+        {
+            return keys;
+        }
+
+        long expected = seq + 1;
+        using WalReader reader = _db.Wal.OpenReader(_db.Wal.FirstLsn);
+        while (reader.TryRead(out WalRecord record))
+        {
+            if (!DatabaseOpPayload.IsOp(record.Kind) || !OperationHeader.TryRead(record.Payload, out OperationHeader header)
+                || header.OriginReplicaId != ReplicaId || (long)header.OriginSequence != expected)
+            {
+                continue;
+            }
+
+            expected++;
+            if (EdgeDatabase.TryGetDocumentKey(record.Kind, record.Payload[OperationHeader.EncodedBytes..], out string collection, out string key))
+            {
+                keys.Add((collection, key));
+            }
+        }
+
+        return expected > last ? keys : null;
+    }
+
+    // An empty document state merged into a reserved, never-visible key: carries a version-vector
+    // sequence when a snapshot holds no document to carry it.
+    private static byte[] VersionCarrierBody { get; } = EdgeDatabase.EncodeEmptyStateMerge("_ce_sync", "versions");
+
+    private void LoadPendingSnapshot()
+    {
+        string? text = _db.GetMetadata(SnapshotKey);
+        if (string.IsNullOrEmpty(text))
+        {
+            return;
+        }
+
+        string[] parts = text.Split(':');
+        if (parts.Length != 7
+            || !ulong.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong id)
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long lsn)
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int total)
+            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long totalBytes)
+            || !uint.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out uint checksum)
+            || !int.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out int chunkBytes)
+            || total < 1 || totalBytes < 0)
+        {
+            // Unreadable: start the transfer over rather than guess.
+            DiscardSnapshot();
+            return;
+        }
+
+        // Whole chunks in the staging file are what was received; a tail a crash cut short is dropped.
+        long length = File.Exists(SnapshotPath) ? new FileInfo(SnapshotPath).Length : 0;
+        int next;
+        long bytes;
+        if (chunkBytes > 0 && length >= totalBytes)
+        {
+            (next, bytes) = (total, totalBytes);
+        }
+        else if (chunkBytes > 0)
+        {
+            next = (int)Math.Min(total - 1, length / chunkBytes);
+            bytes = (long)next * chunkBytes;
+        }
+        else
+        {
+            (next, bytes) = (0, 0);
+        }
+
+        _pending = new SnapshotTransfer(id, lsn, total, totalBytes, checksum, next);
+        _pendingBytes = bytes;
+        _chunkBytes = chunkBytes;
+        _pendingImporting = parts[6] == "1";
+        if (_pendingImporting && next != total)
+        {
+            DiscardSnapshot(); // an import needs the whole snapshot; a damaged staging file starts over
+        }
+    }
+
+    private void SavePendingSnapshot()
+    {
+        SnapshotTransfer p = _pending!;
+        _db.SetMetadata(SnapshotKey, string.Create(CultureInfo.InvariantCulture,
+            $"{p.SnapshotId:X16}:{p.SnapshotLsn}:{p.Total}:{p.TotalBytes}:{p.Checksum}:{_chunkBytes}:{(_pendingImporting ? 1 : 0)}"));
+    }
 
     // Indexes own ops appended since the last scan (local writes arrive at any time).
     private void Refresh()
@@ -350,9 +716,11 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
             if (DatabaseOpPayload.IsOp(record.Kind)
                 && OperationHeader.TryRead(record.Payload, out OperationHeader header)
                 && header.OriginReplicaId == ReplicaId
-                && (long)header.OriginSequence > _uploadCursor)
+                && (long)header.OriginSequence == (_own.Count == 0 ? _uploadCursor : _own[^1].Seq) + 1)
             {
-                _own.Add(new OwnOp((long)header.OriginSequence, record.Lsn, header.Timestamp.Time, 1 + record.Payload.Length - OperationHeader.EncodedBytes));
+                // Only the next own op counts: snapshot records may carry this origin (a vector's HLC) with an older sequence.
+                bool priority = _isPriority is not null && OperationTargets.Any(record.Kind, record.Payload[OperationHeader.EncodedBytes..], _matchPriority);
+                _own.Add(new OwnOp((long)header.OriginSequence, record.Lsn, header.Timestamp.Time, 1 + record.Payload.Length - OperationHeader.EncodedBytes, priority));
             }
 
             if (record.Lsn >= last)
@@ -362,8 +730,29 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         }
     }
 
+    // Names repeat (a few collections and series, many ops): decode and ask once per name.
+    private bool IsPriorityName(ReadOnlySpan<byte> utf8Name)
+    {
+        Span<char> buffer = stackalloc char[512];
+        Span<char> chars = utf8Name.Length <= buffer.Length ? buffer : new char[utf8Name.Length];
+        if (!System.Text.Unicode.Utf8.ToUtf16(utf8Name, chars, out _, out int written, replaceInvalidSequences: true).Equals(System.Buffers.OperationStatus.Done))
+        {
+            return false;
+        }
+
+        Dictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>> lookup = _priorityByName.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(chars[..written], out bool priority))
+        {
+            string name = new(chars[..written]);
+            priority = _isPriority!(name);
+            _priorityByName[name] = priority;
+        }
+
+        return priority;
+    }
+
     private long ReadLong(string key) =>
         _db.GetMetadata(key) is { } text ? long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture) : 0;
 
-    private readonly record struct OwnOp(long Seq, long Lsn, ulong Hlc, int Bytes);
+    private readonly record struct OwnOp(long Seq, long Lsn, ulong Hlc, int Bytes, bool Priority);
 }

@@ -24,6 +24,9 @@ public sealed class LeaderSyncCounters
     /// <summary>Ops refused because their HLC was too far ahead.</summary>
     public long ClockSkewRefusals { get; internal set; }
 
+    /// <summary>Ops refused because the manifest does not let nodes write their collection (nothing of them applied).</summary>
+    public long OpsRefused { get; internal set; }
+
     /// <summary>Ops the store rejected.</summary>
     public long OpsRejected { get; internal set; }
 

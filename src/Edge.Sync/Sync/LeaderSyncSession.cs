@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Protocol;
 
 namespace CortexEdge.Sync.Sync;
@@ -26,6 +28,8 @@ public sealed class LeaderSyncSession
     private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
     private readonly List<SyncOp> _scratch = [];
     private readonly Dictionary<ulong, long> _pullVector = [];
+    private readonly ConcurrentDictionary<string, RefusalCounters> _refusals = new(StringComparer.Ordinal);
+    private long _refusalTotal;
     private CachedSnapshot? _snapshot;
     private DateTimeOffset _lastPurgeAt;
 
@@ -62,6 +66,18 @@ public sealed class LeaderSyncSession
     /// <summary>The fleet served.</summary>
     public string Fleet => _fleet;
 
+    /// <summary>Refusals counted over every node (grows with each one; a cheap "did anything change" for publishers). Thread-safe.</summary>
+    public long RefusalTotal => Interlocked.Read(ref _refusalTotal);
+
+    /// <summary>
+    /// Frames and ops refused per node (the node the topic names), by reason: spoofed (a frame
+    /// naming another node or carrying another origin's ops), identity mismatch (the node name is
+    /// bound to another replica) and collection not writable (the manifest). Thread-safe snapshot;
+    /// only nodes with at least one refusal appear.
+    /// </summary>
+    public IReadOnlyDictionary<string, NodeRefusalCounts> GetRefusals() =>
+        _refusals.ToDictionary(pair => pair.Key, pair => pair.Value.Snapshot(), StringComparer.Ordinal);
+
     /// <summary>
     /// Decodes and handles a frame that arrived on a node's topic. A frame that does not decode is
     /// counted and answered with an error frame to <paramref name="topicNode"/>; never throws for bad input.
@@ -81,6 +97,7 @@ public sealed class LeaderSyncSession
         {
             Counters.FramesReceived++;
             Counters.FramesRefused++;
+            Interlocked.Increment(ref RefusalsOf(topicNode).Spoofed);
             var actions = new SyncActions();
             ReplyError(topicNode, SyncProtocolErrorCode.NodeIdentityMismatch, 0, $"frame names node '{frame.Node}' but arrived on the topic of '{topicNode}'", actions);
             return actions;
@@ -116,6 +133,7 @@ public sealed class LeaderSyncSession
         if (!_store.TryBindNode(frame.Node, frame.Sender, out ulong bound))
         {
             Counters.FramesRefused++;
+            Interlocked.Increment(ref RefusalsOf(frame.Node).IdentityMismatch);
             ReplyError(frame.Node, SyncProtocolErrorCode.NodeIdentityMismatch, 0, $"node name '{frame.Node}' is bound to replica {bound:X16}, not {frame.Sender:X16}", actions);
             return actions;
         }
@@ -195,6 +213,7 @@ public sealed class LeaderSyncSession
         if (upload.Origin != upload.Sender)
         {
             Counters.FramesRefused++;
+            Interlocked.Increment(ref RefusalsOf(upload.Node).Spoofed);
             ReplyError(upload.Node, SyncProtocolErrorCode.OriginMismatch, upload.FirstSeq, $"a node uploads only its own ops: batch origin {upload.Origin:X16} is not the sender {upload.Sender:X16}", actions);
             return;
         }
@@ -246,6 +265,16 @@ public sealed class LeaderSyncSession
             try
             {
                 _store.Apply(op);
+            }
+            catch (SyncProtocolException ex) when (ex.Code == SyncProtocolErrorCode.CollectionNotWritable)
+            {
+                // The manifest does not let nodes write this collection: refuse the op (and what follows it in
+                // the node's sequence), count it against the node, and keep serving everyone else.
+                Counters.OpsRefused++;
+                Interlocked.Increment(ref RefusalsOf(upload.Node).CollectionNotWritable);
+                actions.Events.Add(new SyncEvent(SyncEventKind.OpRefused, op.Seq, ex.Code, ex.Message, upload.Node));
+                ReplyError(upload.Node, ex.Code, op.Seq, ex.Message, actions);
+                break;
             }
             catch (SyncProtocolException ex) when (ex.Code == SyncProtocolErrorCode.OpRejected)
             {
@@ -424,12 +453,32 @@ public sealed class LeaderSyncSession
         actions.Events.Add(new SyncEvent(SyncEventKind.Error, detail, code, message, node));
     }
 
+    private RefusalCounters RefusalsOf(string node)
+    {
+        Interlocked.Increment(ref _refusalTotal); // every caller counts one refusal
+        return _refusals.GetOrAdd(node, static _ => new RefusalCounters());
+    }
+
     private static ulong Mix(ulong x)
     {
         x ^= x >> 33;
         x *= 0xFF51_AFD7_ED55_8CCDul;
         x ^= x >> 33;
         return x;
+    }
+
+    private sealed class RefusalCounters
+    {
+        public long Spoofed;
+        public long IdentityMismatch;
+        public long CollectionNotWritable;
+
+        public NodeRefusalCounts Snapshot() => new()
+        {
+            Spoofed = Interlocked.Read(ref Spoofed),
+            IdentityMismatch = Interlocked.Read(ref IdentityMismatch),
+            CollectionNotWritable = Interlocked.Read(ref CollectionNotWritable),
+        };
     }
 
     private sealed record CachedSnapshot(ulong Id, long Lsn, byte[] Data, uint Checksum, int Total);

@@ -1,3 +1,4 @@
+using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
 using CortexEdge.Sync.Protocol;
 
@@ -7,6 +8,8 @@ namespace CortexEdge.Sync.Sync;
 /// Runs a <see cref="LeaderSyncSession"/> over MQTT: subscribes to every node's up and pull
 /// topics, hands each frame to the session with the node name of its topic, publishes the answers
 /// with QoS 1 to the node's ack or down topic, and ticks the session as its log becomes durable.
+/// When a refusal was counted it publishes the per-node counts retained on ce/{fleet}/refusals
+/// (<see cref="RefusalChannel"/>) for <c>fleet status</c>.
 /// </summary>
 public sealed class MqttSyncLeader : IAsyncDisposable
 {
@@ -16,6 +19,7 @@ public sealed class MqttSyncLeader : IAsyncDisposable
     private readonly string _fleet;
     private readonly TimeSpan _tickInterval;
     private readonly List<Task> _publishes = [];
+    private long _publishedRefusalTotal;
 
     /// <summary>Creates the leader host; <paramref name="client"/> is owned and disposed with it.</summary>
     /// <param name="client">A client to the fleet's broker.</param>
@@ -99,14 +103,22 @@ public sealed class MqttSyncLeader : IAsyncDisposable
             _publishes.Add(PublishAsync(SyncTopics.ForFrame(_fleet, frame), SyncFrameCodec.Encode(frame), cancellationToken));
         }
 
+        long refusals = _session.RefusalTotal;
+        if (refusals != _publishedRefusalTotal)
+        {
+            // Retained, so `fleet status` (another process) reads the per-node counts on subscribe.
+            _publishedRefusalTotal = refusals;
+            _publishes.Add(PublishAsync(RefusalChannel.TopicFor(_fleet), RefusalChannel.Encode(_session.GetRefusals()), cancellationToken, retain: true));
+        }
+
         _publishes.RemoveAll(t => t.IsCompleted);
     }
 
-    private async Task PublishAsync(string topic, byte[] bytes, CancellationToken cancellationToken)
+    private async Task PublishAsync(string topic, byte[] bytes, CancellationToken cancellationToken, bool retain = false)
     {
         try
         {
-            await _client.PublishAsync(topic, bytes, MqttQualityOfService.AtLeastOnce, retain: false, cancellationToken).ConfigureAwait(false);
+            await _client.PublishAsync(topic, bytes, MqttQualityOfService.AtLeastOnce, retain, cancellationToken).ConfigureAwait(false);
         }
         catch (MqttException ex)
         {

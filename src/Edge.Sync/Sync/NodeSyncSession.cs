@@ -502,6 +502,7 @@ public sealed class NodeSyncSession
                 HoldUpload(Math.Max(error.Detail - 1, _store.UploadCursor), now);
                 break;
             case SyncProtocolErrorCode.OpRejected:
+            case SyncProtocolErrorCode.CollectionNotWritable:
             case SyncProtocolErrorCode.OpTooLarge:
             case SyncProtocolErrorCode.TooManyOps:
             case SyncProtocolErrorCode.FrameTooLarge:
@@ -623,6 +624,14 @@ public sealed class NodeSyncSession
 
                 bodyBytes += size;
                 count++;
+            }
+
+            if (_scratch.Count == 0)
+            {
+                // The store holds the next op back (the manifest's schema is newer than this build's): wait for a manifest change.
+                SetError(SyncProtocolErrorCode.HeldBack, $"own op seq {_sentSeq + 1} is held back: its collection's schema version is newer than this build understands", now, actions);
+                _uploadHoldUntil = now + _options.RetryDelayMax;
+                return;
             }
 
             if (count == 0)

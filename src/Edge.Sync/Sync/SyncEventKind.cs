@@ -26,4 +26,7 @@ public enum SyncEventKind
 
     /// <summary>Leader: an op from a node was applied.</summary>
     OpApplied,
+
+    /// <summary>Leader: an op from a node was refused because the manifest does not let nodes write its collection (<see cref="SyncEvent.Detail"/> is its sequence).</summary>
+    OpRefused,
 }

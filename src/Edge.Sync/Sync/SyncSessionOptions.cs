@@ -50,8 +50,9 @@ public sealed class SyncSessionOptions
 
     /// <summary>
     /// Leader: bootstrap a new node (download cursor 0) from a snapshot rather than from the log.
-    /// Default true. A store that keeps its whole log and has no snapshot export
-    /// (<see cref="EdgeDatabaseLeaderStore"/>) sets it to false; nodes behind a pruned log still need a snapshot.
+    /// Default true. A leader that keeps its whole log (<see cref="EdgeDatabaseLeaderStore"/> with no
+    /// <see cref="EdgeDatabaseLeaderStore.LogRetentionRecords"/>) may set it to false to serve new nodes
+    /// from the log; nodes behind a pruned log or the tombstone purge always get a snapshot.
     /// </summary>
     public bool SnapshotNewNodes { get; init; } = true;
 

@@ -5,6 +5,8 @@ using CortexEdge.Agent.Cli;
 using CortexEdge.Core;
 using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
+using CortexEdge.Sync.Protocol;
+using CortexEdge.Sync.Sync;
 using CortexEdge.Sync.Tests.Infrastructure;
 
 namespace CortexEdge.Agent.Tests.Cli;
@@ -45,6 +47,51 @@ public sealed class FleetCommandsTests : IDisposable
         using JsonDocument parsed = JsonDocument.Parse(json);
         Assert.Equal(["gw-1", "gw-2"], parsed.RootElement.EnumerateArray().Select(row => row.GetProperty("node").GetString()));
         Assert.Equal(7, parsed.RootElement[0].GetProperty("backlog").GetInt64());
+    }
+
+    [Fact]
+    public async Task FleetStatus_LeaderRefusedFrames_RefusalCountsPerNodeInTableAndJson()
+    {
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync();
+        string port = broker.Port.ToString(CultureInfo.InvariantCulture);
+        await using var leader = new MqttSyncLeader(new MqttClient(new MqttClientOptions { Host = broker.Host, Port = broker.Port, ClientId = "leader" }),
+            new MemorySyncStore(0x1EAD, isLeader: true, MemoryDurability.Always), "plant");
+        using var stop = new CancellationTokenSource();
+        Task serving = leader.RunAsync(stop.Token);
+        await broker.WaitForSubscriptionAsync("ce/plant/up/+");
+        await using var probe = new MqttClient(new MqttClientOptions { Host = broker.Host, Port = broker.Port, ClientId = "probe" });
+        await probe.ConnectAsync();
+        await probe.SubscribeAsync(RefusalChannel.TopicFor("plant"), MqttQualityOfService.AtLeastOnce);
+
+        // gw-9 sends a frame naming gw-1 on its own topic, twice.
+        byte[] spoof = SyncFrameCodec.Encode(new PullFrame { Fleet = "plant", Node = "gw-1", Sender = 0x99, AfterLsn = 0, VersionVector = [] });
+        await probe.PublishAsync(SyncTopics.Pull("plant", "gw-9"), spoof, MqttQualityOfService.AtLeastOnce);
+        await probe.PublishAsync(SyncTopics.Pull("plant", "gw-9"), spoof, MqttQualityOfService.AtLeastOnce);
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            while (true)
+            {
+                MqttMessage message = await probe.Messages.ReadAsync(wait.Token);
+                if (RefusalChannel.Decode(message.Payload.Span).TryGetValue("gw-9", out NodeRefusalCounts? counts) && counts.Spoofed == 2)
+                {
+                    break;
+                }
+            }
+        }
+
+        (int exitCode, string table, string error) = Run("fleet", "status", "--broker", "127.0.0.1:" + port, "--fleet", "plant", "--wait", "1");
+        Assert.True(exitCode == 0, error);
+        string row = Assert.Single(table.TrimEnd('\n').Split('\n').Skip(1));
+        Assert.StartsWith("gw-9", row, StringComparison.Ordinal);
+        Assert.Contains(" 2 ", row, StringComparison.Ordinal);
+
+        (exitCode, string json, error) = Run("fleet", "status", "--broker", "127.0.0.1:" + port, "--fleet", "plant", "--wait", "1", "--json");
+        Assert.True(exitCode == 0, error);
+        using JsonDocument parsed = JsonDocument.Parse(json);
+        Assert.Equal(2, parsed.RootElement[0].GetProperty("refused").GetInt64());
+        Assert.Equal(2, parsed.RootElement[0].GetProperty("refusals").GetProperty("spoofed").GetInt64());
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
     }
 
     [Fact]
@@ -118,13 +165,72 @@ public sealed class FleetCommandsTests : IDisposable
         await broker.WaitForSubscriptionAsync(responder.TopicFilter);
 
         (int exitCode, string output, string error) = await Task.Run(() => Run("sync", "verify", "--db", nodeDirectory, "--collection", "sensors",
-            "--broker", "127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture), "--fleet", "plant", "--node", "gw-1"));
+            "--broker", "127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture), "--fleet", "plant", "--node", "gw-1", "--no-repair"));
 
         Assert.True(exitCode == 3, error + output);
         Assert.Contains("only local   only-node", output, StringComparison.Ordinal);
         Assert.Contains("only at peer only-leader", output, StringComparison.Ordinal);
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+    }
+
+    [Fact]
+    public async Task SyncVerify_RowRemovedInStoppedNode_NamedRepairedAndSyncedUp_ExitsFour()
+    {
+        string nodeDirectory = Path.Combine(_root, "node");
+        using EdgeDatabase leaderDb = EdgeDatabase.Open(Path.Combine(_root, "leader"));
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync();
+        MqttClient Client(string id) => new(new MqttClientOptions { Host = broker.Host, Port = broker.Port, ClientId = id + "-" + Guid.NewGuid().ToString("N")[..6] });
+        var options = new SyncSessionOptions { SnapshotNewNodes = false };
+        await using var leader = new MqttSyncLeader(Client("leader"), new EdgeDatabaseLeaderStore(leaderDb), "plant", options);
+        await using MqttClient responderClient = Client("leader-verify");
+        await responderClient.ConnectAsync();
+        var responder = new MqttAntiEntropyResponder(responderClient, "plant", collection => new EdgeCollectionSource(leaderDb, collection));
+        using var stop = new CancellationTokenSource();
+        Task serving = leader.RunAsync(stop.Token);
+        Task answering = responder.RunAsync(stop.Token);
+        await broker.WaitForSubscriptionAsync("ce/plant/pull/+");
+        await broker.WaitForSubscriptionAsync(responder.TopicFilter);
+        using (EdgeDatabase nodeDb = EdgeDatabase.Open(nodeDirectory, new EdgeDatabaseOptions { RetainUnsyncedOps = true }))
+        {
+            for (int index = 0; index < 50; index++)
+            {
+                await nodeDb.PutAsync("sensors", $"s-{index:D3}", $"{{\"t\":{index}}}");
+            }
+
+            await using (var node = new MqttSyncNode(Client("gw-1"), new EdgeDatabaseSyncStore(nodeDb), "plant", "gw-1", options))
+            {
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await node.SyncOnceAsync(SyncScope.All, deadline.Token);
+            }
+
+            await nodeDb.CheckpointAsync();
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(nodeDirectory, "state.db")};Pooling=False"))
+        {
+            connection.Open();
+            using Microsoft.Data.Sqlite.SqliteCommand remove = connection.CreateCommand();
+            remove.CommandText = "DELETE FROM ce_documents WHERE collection = 'sensors' AND key = 's-017';";
+            Assert.Equal(1, remove.ExecuteNonQuery());
+        }
+
+        (int exitCode, string output, string error) = await Task.Run(() => Run("sync", "verify", "--db", nodeDirectory, "--collection", "sensors",
+            "--broker", "127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture), "--fleet", "plant", "--node", "gw-1"));
+
+        Assert.True(exitCode == 4, error + output);
+        Assert.Contains("sensors: 1 documents differ", output, StringComparison.Ordinal);
+        Assert.Contains("only at peer s-017", output, StringComparison.Ordinal);
+        Assert.Contains("repaired took peer's s-017", output, StringComparison.Ordinal);
+        Assert.Contains("sensors: after repair in agreement", output, StringComparison.Ordinal);
+        using (EdgeDatabase nodeDb = EdgeDatabase.Open(nodeDirectory))
+        {
+            Assert.Equal("{\"t\":17}", nodeDb.Get("sensors", "s-017")!.ToJsonString());
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => answering);
     }
 
     [Fact]

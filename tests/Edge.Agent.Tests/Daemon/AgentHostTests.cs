@@ -83,6 +83,65 @@ public sealed class AgentHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LeaderManifestAndVerifyPace_EnforcedOnTheEdge_DivergenceInStoppedEdgeRepairedByThePeriodicVerify()
+    {
+        AgentConfig leaderConfig = Config("leader", null, "fleet-leader");
+        leaderConfig.Manifest["notes"] = new CollectionConfig { Direction = "local-only" };
+        leaderConfig.Manifest["assets"] = new CollectionConfig { Direction = "both", LocalOnlyFields = ["operatorNotes"] };
+        leaderConfig.Verify.IntervalSeconds = 1;
+        await using var leader = new AgentHost(leaderConfig, NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        var power = new FakeBatterySource { Current = FakeBatterySource.Charging(80) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Ethernet) };
+        AgentConfig edgeConfig = Config("edge", "gw-1", "fleet-edge");
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 1;
+        // Writes go straight to the database (no NotifyWrite) and ordinary data may wait an hour:
+        // a full burst (pull, upload, then the verify at the leader's pace) every second instead.
+        edgeConfig.SyncPolicy.PullIntervalSeconds = 1;
+        var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = power, Network = network };
+        await edge.StartAsync(CancellationToken.None);
+        await edge.Database.PutAsync("notes", "n1", """{"text":"stays on site"}""");
+        for (int i = 0; i < 20; i++)
+        {
+            await edge.Database.PutAsync("assets", $"a{i}", $$"""{"rpm":{{i}},"operatorNotes":"private {{i}}"}""");
+        }
+
+        await WaitUntilAsync(() => leader.Database.Scan("assets").Count() == 20 && edge.Sync!.VerifyRounds > 0, "the leader got the assets and the edge verified");
+        Assert.Null(leader.Database.Get("notes", "n1"));
+        Assert.DoesNotContain("operatorNotes", leader.Database.Get("assets", "a3")!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(0, edge.Sync!.VerifyDiffering); // local-only fields are not divergence
+        await edge.DisposeAsync(); // stops: flush, checkpoint
+
+        // Behind the engine's back, while the edge is stopped: a row removed from its state store.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(edgeConfig.DataDirectory, "state.db")};Pooling=False"))
+        {
+            connection.Open();
+            using Microsoft.Data.Sqlite.SqliteCommand remove = connection.CreateCommand();
+            remove.CommandText = "DELETE FROM ce_documents WHERE collection = 'assets' AND key = 'a5';";
+            Assert.Equal(1, remove.ExecuteNonQuery());
+        }
+
+        await using var restarted = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = power, Network = network };
+        await restarted.StartAsync(CancellationToken.None);
+        Assert.Null(restarted.Database.Get("assets", "a5"));
+        await WaitUntilAsync(() => restarted.Database.Get("assets", "a5") is not null, "the periodic verify repaired a5");
+        Assert.Equal(1, restarted.Sync!.VerifyDiffering);
+        Assert.Equal(1, restarted.Sync.VerifyRepaired);
+        Assert.Contains("\"rpm\":5", restarted.Database.Get("assets", "a5")!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), "timed out waiting: " + what);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task EdgeRole_DefersOnCriticalBattery_ThenSyncsEverythingWhenPowerReturns_NothingLost()
     {
         await using var leader = new AgentHost(Config("leader", null, "sync-leader"), NullLoggerFactory.Instance);
@@ -98,6 +157,8 @@ public sealed class AgentHostTests : IAsyncLifetime
         {
             await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
         }
+
+        edge.Sync!.NotifyWrite(); // as the API and ingest do: the loop sleeps while nothing is pending
 
         // Critical battery, discharging: the policy defers and nothing leaves the node.
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -116,5 +177,101 @@ public sealed class AgentHostTests : IAsyncLifetime
 
         Assert.Equal(SyncAction.SyncNow, edge.Sync.Policy.Current!.Action);
         Assert.Contains("19", leader.Database.Get("alarms", "a19")!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task EdgeRole_LowBatteryOnMeteredLink_SendsPriorityOnly_ThenNothing_ThenEverythingWhenPowerReturns_NothingLost()
+    {
+        await using var leader = new AgentHost(Config("leader", null, "prio-leader"), NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        var battery = new FakeBatterySource { Current = FakeBatterySource.Discharging(25) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Cellular, metered: true) };
+        AgentConfig edgeConfig = Config("edge", "gw-2", "prio-edge");
+        edgeConfig.Manifest["alarms"] = new CollectionConfig { Priority = 0 };
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 1;
+        // Priority data may be 2 s stale; ordinary data 12 s (only a critical battery holds it longer).
+        edgeConfig.SyncPolicy.FreshnessSeconds = new FreshnessConfig { High = 2, Normal = 12, Low = 12 };
+        edgeConfig.SyncPolicy.BurstLeadSeconds = 1;
+        await using var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = battery, Network = network };
+        await edge.StartAsync(CancellationToken.None);
+
+        // Origin order: readings r0..r9, alarms a0..a4, readings r10..r19.
+        for (int i = 0; i < 10; i++)
+            await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
+        for (int i = 0; i < 5; i++)
+            await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
+        for (int i = 10; i < 20; i++)
+            await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
+        edge.Sync!.NotifyWrite();
+
+        // Low battery, metered link: the alarms go (with the readings before them: one ordered log), the later
+        // readings stay (until their 12 s bound, checked well before).
+        await WaitUntil(() => leader.Database.Scan("alarms").Count() == 5, "5 alarms on the leader", edge);
+        Assert.Equal(SyncAction.PriorityOnly, edge.Sync.Policy.Current!.Action);
+        Assert.Equal(SyncRule.LowBattery, edge.Sync.Policy.Current.Rule);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"r{i}").Order(), leader.Database.Scan("readings").Select(d => d.Key).Order());
+        Assert.True(edge.Sync.LastStatus!.Backlog.Normal.Ops >= 10, $"normal backlog {edge.Sync.LastStatus.Backlog}");
+        Assert.Equal(0, edge.Sync.LastStatus.Backlog.Priority.Ops);
+
+        // Critical battery: nothing leaves, not even new alarms (then readings r20..r29).
+        battery.Current = FakeBatterySource.Discharging(5);
+        for (int i = 5; i < 10; i++)
+            await edge.Database.PutAsync("alarms", $"a{i}", $$"""{"level":{{i}}}""");
+        for (int i = 20; i < 30; i++)
+            await edge.Database.PutAsync("readings", $"r{i}", $$"""{"v":{{i}}}""");
+        edge.Sync.NotifyWrite();
+        long bursts = edge.Sync.Bursts;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(SyncAction.Defer, edge.Sync.Policy.Current!.Action);
+        Assert.Equal(bursts, edge.Sync.Bursts);
+        Assert.Null(leader.Database.Get("alarms", "a5"));
+
+        // Power returns (still on the metered link): the alarms go at once (with r10..r19 before them),
+        // r20..r29 when their 12 s freshness bound comes.
+        battery.Current = FakeBatterySource.Charging(60);
+        await WaitUntil(() => leader.Database.Scan("alarms").Count() == 10, "10 alarms on the leader", edge);
+        await WaitUntil(() => leader.Database.Scan("readings").Count() == 30, "30 readings on the leader", edge);
+        Assert.Contains(edge.Sync.Policy.Log.Snapshot(), d => d.Rule == SyncRule.FreshnessBound && d.Action == SyncAction.SyncNow);
+        await WaitUntil(() => edge.Sync.Policy.Current!.Inputs.Backlog.TotalOperations == 0, "empty backlog at the latest decision", edge);
+        for (int i = 0; i < 30; i++)
+            Assert.Contains($"\"v\":{i}", leader.Database.Get("readings", $"r{i}")!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task EdgeRole_MainsLostEdge_WakesThePolicyAtOnce_NoPolling()
+    {
+        await using var leader = new AgentHost(Config("leader", null, "mains-leader"), NullLoggerFactory.Instance);
+        await leader.StartAsync(CancellationToken.None);
+
+        // A UPS hat at 5 % charge, on mains: nothing restricts. The check interval is an hour, so
+        // only the line's edge can make the loop decide again within the test.
+        var mains = new FakeMainsPowerSource();
+        var battery = new FakeBatterySource { Current = FakeBatterySource.Charging(5) };
+        var network = new FakeNetworkSource { Current = FakeNetworkSource.Link(NetworkInterfaceKind.Ethernet) };
+        AgentConfig edgeConfig = Config("edge", "gw-3", "mains-edge");
+        edgeConfig.SyncPolicy.CheckIntervalSeconds = 3600;
+        edgeConfig.SyncPolicy.PullIntervalSeconds = 0;
+        await using var edge = new AgentHost(edgeConfig, NullLoggerFactory.Instance) { Battery = battery, Network = network, Mains = mains };
+        await edge.StartAsync(CancellationToken.None);
+        await edge.Database.PutAsync("readings", "r0", """{"v":0}""");
+        edge.Sync!.NotifyWrite();
+        await WaitUntil(() => edge.Sync.Policy.Current?.Inputs.Backlog.TotalOperations == 1, "a decision over the pending write", edge);
+        Assert.Equal(SyncRule.Unrestricted, edge.Sync.Policy.Current!.Rule);
+
+        mains.State = MainsPowerState.Lost;
+        await WaitUntil(() => edge.Sync.Policy.Current!.Rule == SyncRule.CriticalBattery, "a critical-battery decision after the mains edge", edge);
+        Assert.Contains("fake-gpiochip0 line 4", string.Join(",", edge.Sync.Policy.Current!.Inputs.Battery.Sources));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what, AgentHost edge)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"no {what} after 60 s; decision {edge.Sync!.Policy.Current}");
+            await Task.Delay(200);
+        }
     }
 }

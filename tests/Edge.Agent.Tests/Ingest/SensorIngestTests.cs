@@ -138,6 +138,27 @@ public sealed class SensorIngestTests : IAsyncLifetime
         await ingest.DisposeAsync();
     }
 
+    [Fact]
+    public async Task PrioritySeries_AreWrittenAsTheirOwnRecordFirst_SoSyncCountsThemApart()
+    {
+        using var database = EdgeDatabase.Open(Path.Combine(_directory, "db4"));
+        var ingest = new SensorIngest(database, IngestRule.FromConfig(Rules), new SensorIngestOptions { IsPrioritySeries = name => name.StartsWith("alarm", StringComparison.Ordinal) });
+        foreach (string sensor in new[] { "boiler", "alarm1", "hall", "alarm2" })
+        {
+            Assert.True(ingest.Accept($"sensors/{sensor}/temp", "21.5"u8));
+        }
+
+        await ingest.FlushAsync();
+        Assert.Equal(4, ingest.StoredReadings);
+        var store = new CortexEdge.Sync.Sync.EdgeDatabaseSyncStore(database, name => name.StartsWith("alarm", StringComparison.Ordinal));
+        CortexEdge.Sync.Sync.SyncBacklog backlog = store.GetBacklog(0, DateTimeOffset.UtcNow);
+        Assert.Equal((1L, 1L), (backlog.Priority.Ops, backlog.Priority.HighestSeq)); // the alarms' record, written first
+        Assert.Equal((1L, 2L), (backlog.Normal.Ops, backlog.Normal.HighestSeq));
+        Assert.Single(database.ReadRange("alarm2.temp", long.MinValue, long.MaxValue));
+        Assert.Single(database.ReadRange("hall.temp", long.MinValue, long.MaxValue));
+        await ingest.DisposeAsync();
+    }
+
     private sealed class FrozenTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

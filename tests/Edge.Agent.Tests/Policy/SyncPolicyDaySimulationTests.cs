@@ -9,7 +9,7 @@ namespace CortexEdge.Agent.Tests.Policy;
 /// A scripted day of a solar-powered sensor gateway: battery (solar charge by day, discharge by
 /// night, reading noise, a flickering charger at dawn and dusk), links (metered cellular by night and evening
 /// with outages, no link at dawn, unmetered Wi-Fi by day with a weak-signal hour), and a backlog
-/// fed by sensors (plus a 4 MB camera dump at 04:30) and drained by what the decisions allow.
+/// fed by sensors (plus an 8 MB camera dump at 04:45) and drained by what the decisions allow.
 /// The policy runs once a simulated minute through <see cref="SyncPolicy"/>; the recorded timeline
 /// is checked for invariants at every step and printed.
 /// </summary>
@@ -75,7 +75,8 @@ public sealed class SyncPolicyDaySimulationTests(ITestOutputHelper output)
             // Priority only on a metered link unless the backlog is old or the quota near.
             if (step.Metered && d.Action == SyncAction.SyncNow)
             {
-                bool old = step.Oldest >= TimeSpan.FromHours(6);
+                // Old: past the costly-link age, or (freshness rule) past the normal bound less the burst lead.
+                bool old = step.Oldest >= TimeSpan.FromHours(6) || (d.Rule == SyncRule.FreshnessBound && step.Oldest >= TimeSpan.FromHours(1) - TimeSpan.FromSeconds(10));
                 Assert.True(d.Rule == SyncRule.QuotaNearlyFull || old || step.QuotaFraction >= 0.65, $"full sync over metered link without cause: {at}");
             }
             if (step.Metered && d.Rule == SyncRule.CostlyLinkBacklogOld)
@@ -106,16 +107,17 @@ public sealed class SyncPolicyDaySimulationTests(ITestOutputHelper output)
             Assert.Equal(queue.WrittenBytes, queue.SentBytes + queue.Bytes);
         }
 
-        // The timeline visits every rule a day like this should exercise.
+        // The timeline visits every rule a day like this should exercise (with the default bounds,
+        // normal 1 h and low 6 h, the freshness rule fires before the 6 h backlog-age rule can).
         HashSet<SyncRule> visited = steps.Select(s => s.Decision.Rule).ToHashSet();
         foreach (SyncRule rule in new[] { SyncRule.QuotaNearlyFull, SyncRule.CriticalBattery, SyncRule.NoLink, SyncRule.LowBattery,
-                     SyncRule.MeteredLink, SyncRule.CostlyLinkBacklogOld, SyncRule.PoorLink, SyncRule.Unrestricted })
+                     SyncRule.MeteredLink, SyncRule.FreshnessBound, SyncRule.PoorLink, SyncRule.Unrestricted })
             Assert.True(visited.Contains(rule), $"rule {rule} never decided; {context}");
 
         // Hysteresis: no decision flips back to its predecessor within 5 minutes unless the link
         // changed. A burst is not a flap: the backlog and quota rules are meant to end once the
         // sync they ask for has drained the queue.
-        SyncRule[] drainedBySync = [SyncRule.QuotaNearlyFull, SyncRule.CostlyLinkBacklogOld, SyncRule.CostlyLinkQuotaHigh];
+        SyncRule[] drainedBySync = [SyncRule.QuotaNearlyFull, SyncRule.CostlyLinkBacklogOld, SyncRule.CostlyLinkQuotaHigh, SyncRule.FreshnessBound];
         int bursts = 0;
         for (int i = 2; i < steps.Count; i++)
         {
@@ -133,7 +135,9 @@ public sealed class SyncPolicyDaySimulationTests(ITestOutputHelper output)
             }
         }
         Assert.True(bursts >= 1, $"no full-sync burst over the metered link; {context}");
-        Assert.True(policy.Log.ChangeCount <= 30, $"{policy.Log.ChangeCount} decision changes in a day; {context}");
+        // Each freshness burst is two changes by design (into the burst and back); the rest must stay few.
+        int freshnessBursts = policy.Log.Snapshot().Count(d => d.Rule == SyncRule.FreshnessBound);
+        Assert.True(policy.Log.ChangeCount - (2 * freshnessBursts) <= 30, $"{policy.Log.ChangeCount} decision changes in a day ({freshnessBursts} freshness bursts); {context}");
         Assert.Equal(24 * 60, policy.Log.EvaluationCount);
         Assert.Equal(0, policy.Log.DroppedCount);
     }
@@ -156,12 +160,12 @@ public sealed class SyncPolicyDaySimulationTests(ITestOutputHelper output)
             DateTimeOffset now = Midnight.AddMinutes(minute);
             double hour = minute / 60.0;
 
-            // Sensors write every minute; an alarm at 04:30 dumps camera frames as bulk data.
+            // Sensors write every minute; an alarm at 04:45 (after the 04:3x freshness burst) dumps camera frames as bulk data.
             queues[0].Write(2, 200, now);
             queues[1].Write(60, 150, now);
             queues[2].Write(10, 1000, now);
-            if (minute == 4 * 60 + 30)
-                queues[2].Write(4000, 1000, now);
+            if (minute == 4 * 60 + 45)
+                queues[2].Write(8000, 1000, now);
 
             // Solar: panel power follows the sun from 07:00 to 17:30; the gateway draws a base load.
             double panel = hour is >= 7 and <= 17.5 ? Math.Max(0, Math.Sin(Math.PI * (hour - 7) / 10.5)) * 0.35 : 0;

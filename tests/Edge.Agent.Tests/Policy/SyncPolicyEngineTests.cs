@@ -36,12 +36,16 @@ public sealed class SyncPolicyEngineTests
         ["no link beats low battery"] = (new(Discharging(20), AllDown(), Backlog()), SyncAction.Defer, SyncRule.NoLink),
         ["low battery discharging priority only"] = (new(Discharging(25), Ethernet, Backlog()), SyncAction.PriorityOnly, SyncRule.LowBattery),
         ["low battery at threshold priority only"] = (new(Discharging(30), Ethernet, Backlog()), SyncAction.PriorityOnly, SyncRule.LowBattery),
-        ["low battery beats old backlog on metered"] = (new(Discharging(25), Cellular, Backlog(Old, 0.75)), SyncAction.PriorityOnly, SyncRule.LowBattery),
+        ["freshness bound beats low battery and old backlog on metered"] = (new(Discharging(25), Cellular, Backlog(Old, 0.75)), SyncAction.SyncNow, SyncRule.FreshnessBound),
         ["low battery charging syncs"] = (new(Charging(25), Ethernet, Backlog()), SyncAction.SyncNow, SyncRule.Unrestricted),
         ["metered young backlog priority only"] = (new(Healthy, Cellular, Backlog()), SyncAction.PriorityOnly, SyncRule.MeteredLink),
         ["metered empty backlog priority only"] = (new(Healthy, Cellular, BacklogSnapshot.Empty), SyncAction.PriorityOnly, SyncRule.MeteredLink),
         ["metered old backlog syncs"] = (new(Healthy, Cellular, Backlog(Old)), SyncAction.SyncNow, SyncRule.CostlyLinkBacklogOld),
         ["metered backlog exactly at age max syncs"] = (new(Healthy, Cellular, Backlog(TimeSpan.FromHours(6))), SyncAction.SyncNow, SyncRule.CostlyLinkBacklogOld),
+        ["metered normal data at its freshness bound syncs"] = (new(Healthy, Cellular, Backlog(TimeSpan.FromMinutes(59) + TimeSpan.FromSeconds(50))), SyncAction.SyncNow, SyncRule.FreshnessBound),
+        ["weak wifi normal data past its freshness bound syncs"] = (new(Healthy, Link(NetworkInterfaceKind.WiFi, signalDbm: -85), Backlog(TimeSpan.FromMinutes(90))), SyncAction.SyncNow, SyncRule.FreshnessBound),
+        ["low battery holds normal data below its bound"] = (new(Discharging(25), Cellular, Backlog(TimeSpan.FromMinutes(50))), SyncAction.PriorityOnly, SyncRule.LowBattery),
+        ["critical battery beats the freshness bound"] = (new(Discharging(5), Cellular, Backlog(TimeSpan.FromMinutes(90))), SyncAction.Defer, SyncRule.CriticalBattery),
         ["metered near quota syncs"] = (new(Healthy, Cellular, Backlog(quota: 0.75)), SyncAction.SyncNow, SyncRule.CostlyLinkQuotaHigh),
         ["metered wifi counts as metered"] = (new(Healthy, Link(NetworkInterfaceKind.WiFi, metered: true, signalDbm: -50), Backlog()), SyncAction.PriorityOnly, SyncRule.MeteredLink),
         ["weak wifi priority only"] = (new(Healthy, Link(NetworkInterfaceKind.WiFi, signalDbm: -85), Backlog()), SyncAction.PriorityOnly, SyncRule.PoorLink),
@@ -263,6 +267,9 @@ public sealed class SyncPolicyEngineTests
         { nameof(SyncPolicyOptions.NoLinkDeferInterval), new SyncPolicyOptions { NoLinkDeferInterval = TimeSpan.Zero } },
         { nameof(SyncPolicyOptions.PowerRestoreSettleTime), new SyncPolicyOptions { PowerRestoreSettleTime = TimeSpan.FromSeconds(-1) } },
         { nameof(SyncPolicyOptions.WeakSignalDbm), new SyncPolicyOptions { WeakSignalDbm = 10 } },
+        { nameof(SyncPolicyOptions.FreshnessBoundHigh), new SyncPolicyOptions { FreshnessBoundHigh = TimeSpan.FromSeconds(10) } },
+        { nameof(SyncPolicyOptions.FreshnessBoundNormal), new SyncPolicyOptions { FreshnessBoundNormal = TimeSpan.Zero } },
+        { nameof(SyncPolicyOptions.BurstLeadTime), new SyncPolicyOptions { BurstLeadTime = TimeSpan.FromSeconds(-1) } },
     };
 
     [Theory]

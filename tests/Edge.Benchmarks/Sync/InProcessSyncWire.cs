@@ -8,7 +8,7 @@ namespace CortexEdge.Benchmarks.Sync;
 /// decoded by the real codec and its bytes counted, but no broker or socket is involved (the
 /// simulated transport of the sync benchmarks).
 /// </summary>
-internal sealed class InProcessSyncWire(LeaderSyncSession leader, MemorySyncStore leaderStore)
+internal sealed class InProcessSyncWire(LeaderSyncSession leader, Action flushLeader)
 {
     private readonly Dictionary<string, NodeSyncSession> _nodes = new(StringComparer.Ordinal);
 
@@ -56,13 +56,15 @@ internal sealed class InProcessSyncWire(LeaderSyncSession leader, MemorySyncStor
             if (toLeader)
             {
                 Enqueue(leader.ReceiveBytes(bytes, name, now), toLeader: false, name);
-                leaderStore.Flush();
+                flushLeader();
                 Enqueue(leader.Tick(now), toLeader: false, name);
             }
-            else
+            else if (_nodes.TryGetValue(name, out NodeSyncSession? target))
             {
-                Enqueue(_nodes[name].ReceiveBytes(bytes, now), toLeader: true, name);
+                Enqueue(target.ReceiveBytes(bytes, now), toLeader: true, name);
             }
+
+            // A frame for a node not on this wire (a notice to a node known from the leader's bindings) is dropped, as a broker with no subscriber would.
         }
     }
 }

@@ -31,10 +31,24 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         Directory.CreateDirectory(directory);
         try
         {
-            int large = Math.Max(2_000, (int)(100_000 * scale));
-            int wide = Math.Max(1_000, (int)(20_000 * scale));
-            await RunDataSetAsync(report, VectorDataSet.Generate($"{large / 1000}k x 128 L2", large, QueryCount, 128, 100, VectorMetric.L2, seed: 128), directory, cancellationToken);
-            await RunDataSetAsync(report, VectorDataSet.Generate($"{wide / 1000}k x 768 cosine", wide, QueryCount, 768, 50, VectorMetric.Cosine, seed: 768), directory, cancellationToken);
+            // The sizes at scale 1: 1M x 128 and 100k x 384. CE_BENCH_VECTORS_SCALE overrides the
+            // scale for these data sets alone (the 1M set with both HNSW peers takes several minutes).
+            double dataScale = double.TryParse(Environment.GetEnvironmentVariable("CE_BENCH_VECTORS_SCALE"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double overridden)
+                ? overridden
+                : scale;
+            int large = Math.Max(2_000, (int)(1_000_000 * dataScale));
+            int wide = Math.Max(1_000, (int)(100_000 * dataScale));
+            // CE_BENCH_VECTORS_SETS (for example "384") runs only the listed dimensions' data sets.
+            string sets = Environment.GetEnvironmentVariable("CE_BENCH_VECTORS_SETS") ?? "128,384";
+            if (sets.Split(',').Contains("128"))
+            {
+                await RunDataSetAsync(report, VectorDataSet.Generate($"{Thousands(large)} x 128 L2", large, QueryCount, 128, 100, VectorMetric.L2, seed: 128), directory, cancellationToken);
+            }
+
+            if (sets.Split(',').Contains("384"))
+            {
+                await RunDataSetAsync(report, VectorDataSet.Generate($"{Thousands(wide)} x 384 cosine", wide, QueryCount, 384, 50, VectorMetric.Cosine, seed: 384), directory, cancellationToken);
+            }
         }
         finally
         {
@@ -42,7 +56,7 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         }
 
         report.Note(
-            "Vector data: seeded Gaussian mixtures (100 clusters for 128-d, 50 for 768-d, three cluster widths), " +
+            "Vector data: seeded Gaussian mixtures (100 clusters for 128-d, 50 for 384-d, three cluster widths), " +
             $"{QueryCount} queries from the same mixture, ground truth by exact float32 brute force. Latencies are single-query, " +
             "single-thread, p50/p99 of per-query samples; peers time their own queries inside node. Memory: for CortexEdge the " +
             "growth of anonymous RSS across the build (the float32 vectors sit in a memory-mapped file, reclaimable page cache, " +
@@ -83,6 +97,10 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         report.Compare($"{label}: queries/s, flat (1 thread)", "q/s", flat.Qps, "exact float32 scan", exactQps, lowerIsBetter: false);
         report.Compare($"{label}: memory per vector, flat", "B", flat.AnonymousBytesPerVector, "exact float32 scan", exactBytesPerVector, lowerIsBetter: true,
             $"managed index arrays {flat.IndexBytesPerVector:0} B/vector; float32 file {flat.FileBytesPerVector:0} B/vector mapped");
+        report.Compare($"{label}: open from the index file, flat", "s", flat.OpenSeconds, "build by upserts", flat.BuildSeconds, lowerIsBetter: true,
+            $"map + CRC-32C check + load of the .idx file (page cache warm); saving it took {flat.SaveSeconds:0.000} s");
+        report.Compare($"{label}: open from the index file, partitioned", "s", partitioned.OpenSeconds, "build by upserts", partitioned.BuildSeconds, lowerIsBetter: true,
+            $"saving it took {partitioned.SaveSeconds:0.000} s");
         report.Figure($"{label}: query p50, flat, one query on all cores", "ms", Ms(flat.ParallelLatency.P50), $"p99 {Ms(flat.ParallelLatency.P99):0.000} ms");
         report.Figure($"{label}: queries/s, flat, all cores", "q/s", flat.AllCoresQps, $"{Environment.ProcessorCount} concurrent single-thread queries");
         report.Figure($"{label}: recall@10, partitioned", "", partitioned.Recall, $"{partitioned.Statistics.PartitionCount} partitions, nprobe {partitioned.Statistics.DefaultNprobe}");
@@ -142,7 +160,8 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         };
         (long anonymousBefore, _) = ProcessMemory.Settle();
         long buildStart = Stopwatch.GetTimestamp();
-        using VectorCollection collection = VectorCollection.Create(kind, Path.Combine(directory, $"{kind}-{data.Dimension}.vec"), options);
+        string vectorPath = Path.Combine(directory, $"{kind}-{data.Dimension}.vec");
+        VectorCollection collection = VectorCollection.Create(kind, vectorPath, options);
         string[] ids = new string[data.Count];
         for (int i = 0; i < data.Count; i++)
         {
@@ -153,8 +172,9 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         double buildSeconds = Stopwatch.GetElapsedTime(buildStart).TotalSeconds;
         (long anonymousAfter, _) = ProcessMemory.Settle();
         VectorCollectionStatistics statistics = collection.GetStatistics();
-        // The id strings are the caller's (the peers get integer keys): count them out of our growth.
-        long idBytes = ids.Sum(id => 22L + (2L * id.Length));
+        // The id strings and the array holding them are the caller's (the peers get integer keys): count
+        // them out of our growth.
+        long idBytes = ids.Sum(id => 22L + (2L * id.Length)) + (8L * ids.Length);
 
         var single = new VectorSearchOptions { MaxDegreeOfParallelism = 1 };
         var parallel = new VectorSearchOptions { MaxDegreeOfParallelism = -1 };
@@ -223,14 +243,34 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
             }
         }
 
-        return new OurRun(
-            data.Recall(found), latency, parallelLatency, qps, allCoresQps, buildSeconds,
+        // Reopen: save the index file, close, map it again.
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        long saveStart = Stopwatch.GetTimestamp();
+        collection.SaveIndexFile(indexPath, new Dictionary<string, CortexEdge.Core.Clocks.HlcTimestamp>(), stateLsn: 0);
+        double saveSeconds = Stopwatch.GetElapsedTime(saveStart).TotalSeconds;
+        collection.Dispose();
+        long openStart = Stopwatch.GetTimestamp();
+        using (VectorCollection? reopened = VectorCollection.TryOpen(kind, vectorPath, indexPath, options, 0, out _, out CortexEdge.Core.EdgeCorruptionException? problem))
+        {
+            double openSeconds = Stopwatch.GetElapsedTime(openStart).TotalSeconds;
+            if (reopened is null || reopened.Count != data.Count)
+            {
+                throw new InvalidOperationException($"the saved index did not reopen: {problem?.Message}");
+            }
+
+            File.Delete(indexPath);
+            File.Delete(vectorPath);
+            return new OurRun(
+                data.Recall(found), latency, parallelLatency, qps, allCoresQps, buildSeconds, saveSeconds, openSeconds,
             Math.Max(0, anonymousAfter - anonymousBefore - idBytes) / (double)data.Count,
             statistics.IndexBytes / (double)data.Count,
             (statistics.FileBytes - VectorFile.HeaderBytes) / (double)data.Count,
             statistics,
             sweep);
+        }
     }
+
+    private static string Thousands(int count) => count >= 1_000_000 && count % 1_000_000 == 0 ? $"{count / 1_000_000}M" : $"{count / 1000}k";
 
     private static async Task<(PeerResult Result, double Recall)?> RunPeerAsync(string peer, VectorDataSet data, string directory, CancellationToken cancellationToken)
     {
@@ -336,6 +376,20 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
             }
         }
 
+        // The scan's kernel: one query against 64 consecutive rows per call (four rows per pass).
+        const int Chunk = 64;
+        int[] dots = new int[Chunk];
+        foreach (VectorKernelPath path in new[] { VectorKernelPath.Scalar, VectorKernelPath.Vector128, VectorKernelPaths.BestInt8 })
+        {
+            double single = Throughput(rows, r => Int8Kernels.Dot(codes.AsSpan(0, dimension), codes.AsSpan(r * dimension, dimension), path));
+            double multi = Chunk * Throughput(rows / Chunk, r =>
+            {
+                Int8Kernels.DotRows(codes.AsSpan(0, dimension), codes.AsSpan(r * Chunk * dimension, Chunk * dimension), dots, path);
+                return dots[0];
+            });
+            report.Compare($"kernel {dimension}-d int8 DotRows (64 rows per call), {path}", "M/s", multi, "one Dot call per row", single, lowerIsBetter: false);
+        }
+
         double best = Throughput(rows, r => Int8Kernels.Dot(codes.AsSpan(0, dimension), codes.AsSpan(r * dimension, dimension)));
         report.Compare($"kernel {dimension}-d int8 dot (best path {VectorKernelPaths.BestInt8}) vs float32 dot (best path)", "M/s", best, "float32 best path",
             Throughput(rows, r => (int)FloatKernels.Dot(floats.AsSpan(0, dimension), floats.AsSpan(r * dimension, dimension))), lowerIsBetter: false);
@@ -387,6 +441,8 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         double Qps,
         double AllCoresQps,
         double BuildSeconds,
+        double SaveSeconds,
+        double OpenSeconds,
         double AnonymousBytesPerVector,
         double IndexBytesPerVector,
         double FileBytesPerVector,

@@ -230,7 +230,7 @@ public sealed class TimeSeriesStoreTests
     }
 
     [Fact]
-    public void Recovery_ClosedChunksFromRowsAndHeadFromLog_EqualsLiveState()
+    public void Recovery_ClosedChunksFromRowsAndHeadFromLog_EqualsLiveState_WithSeveralOrigins()
     {
         // What the database does: persist TakeChanges at a checkpoint, then rebuild on open from the
         // rows plus the log (heads from the oldest head LSN, everything after the checkpoint normally).
@@ -239,9 +239,9 @@ public sealed class TimeSeriesStoreTests
         for (int round = 0; round < 40; round++)
         {
             var options = new TimeSeriesOptions { ChunkReadingsMax = random.Next(1, 40), ChunkSpan = TimeSpan.FromMilliseconds(random.Next(1000, 500_000)) };
-            var log = new List<(long Lsn, string Series, TimeSeriesReading[]? Readings, long Cutoff, bool Delete)>();
+            var log = new List<(long Lsn, string Series, TimeSeriesReading[]? Readings, long Cutoff, bool Delete, ulong Origin)>();
             var rows = new Dictionary<long, (string Series, byte[] Bytes)>();
-            var seriesRows = new Dictionary<long, (string Name, long CreatedLsn, long Floor, long ClosedThrough)>();
+            var seriesRows = new Dictionary<long, (string Name, long CreatedLsn, long Floor, long ClosedThrough, ulong Origin)>();
             long checkpointLsn = 0;
             long? headLsn = null;
             using var live = new TimeSeriesStore(options);
@@ -254,18 +254,20 @@ public sealed class TimeSeriesStoreTests
                 {
                     long cutoff = random.NextInt64(1_700_000_000_000, 1_700_000_600_000);
                     live.DropBefore(series, cutoff);
-                    log.Add((lsn, series, null, cutoff, false));
+                    log.Add((lsn, series, null, cutoff, false, 0));
                 }
                 else if (kind == 1)
                 {
                     live.DeleteSeries(series);
-                    log.Add((lsn, series, null, 0, true));
+                    log.Add((lsn, series, null, 0, true, 0));
                 }
                 else
                 {
+                    // Readings of up to three origins per series: one chunk stream per (series, origin).
                     TimeSeriesReading[] batch = RandomBatch(random, random.Next(1, 40));
-                    live.Append(series, batch, lsn);
-                    log.Add((lsn, series, batch, 0, false));
+                    ulong origin = (ulong)random.Next(3) << 62;
+                    live.Append(series, batch, lsn, origin);
+                    log.Add((lsn, series, batch, 0, false, origin));
                 }
 
                 if (random.Next(6) == 0)
@@ -280,7 +282,7 @@ public sealed class TimeSeriesStoreTests
             var seriesNames = new Dictionary<long, string>();
             foreach (var (id, row) in seriesRows)
             {
-                recovered.LoadSeries(id, row.Name, row.CreatedLsn, row.Floor, row.ClosedThrough);
+                recovered.LoadSeries(id, row.Name, row.CreatedLsn, row.Floor, row.ClosedThrough, row.Origin);
                 seriesNames[id] = row.Name;
             }
 
@@ -301,7 +303,7 @@ public sealed class TimeSeriesStoreTests
 
                     if (op.Readings is not null)
                     {
-                        recovered.ReplayIntoHead(op.Series, op.Readings, op.Lsn);
+                        recovered.ReplayIntoHead(op.Series, op.Readings, op.Lsn, op.Origin);
                     }
 
                     continue;
@@ -309,7 +311,7 @@ public sealed class TimeSeriesStoreTests
 
                 if (op.Readings is not null)
                 {
-                    recovered.Append(op.Series, op.Readings, op.Lsn);
+                    recovered.Append(op.Series, op.Readings, op.Lsn, op.Origin);
                 }
                 else if (op.Delete)
                 {
@@ -348,11 +350,11 @@ public sealed class TimeSeriesStoreTests
         Assert.Equal(0, store.ReadRange("missing", 0, 10, []));
     }
 
-    private static void Persist(TimeSeriesChanges changes, Dictionary<long, (string Series, byte[] Bytes)> rows, Dictionary<long, (string Name, long CreatedLsn, long Floor, long ClosedThrough)> seriesRows)
+    private static void Persist(TimeSeriesChanges changes, Dictionary<long, (string Name, byte[] Bytes)> rows, Dictionary<long, (string Name, long CreatedLsn, long Floor, long ClosedThrough, ulong Origin)> seriesRows)
     {
         foreach (var series in changes.Series)
         {
-            seriesRows[series.SeriesId] = (series.Name, series.CreatedLsn, series.RetentionFloor, series.ClosedThrough);
+            seriesRows[series.SeriesId] = (series.Name, series.CreatedLsn, series.RetentionFloor, series.ClosedThrough, series.Origin);
         }
 
         foreach (var chunk in changes.Chunks)
@@ -405,10 +407,14 @@ public sealed class TimeSeriesStoreTests
         }
     }
 
-    private static List<TimeSeriesBucket> NaiveBuckets(SortedDictionary<long, double> model, long from, long to, long width)
+    private static List<TimeSeriesBucket> NaiveBuckets(SortedDictionary<long, double> model, long from, long to, long width) =>
+        NaiveBuckets(model.Select(r => new TimeSeriesReading(r.Key, r.Value)), from, to, width);
+
+    /// <summary>Buckets computed reading by reading; <paramref name="readings"/> in read order (timestamp, then origin).</summary>
+    internal static List<TimeSeriesBucket> NaiveBuckets(IEnumerable<TimeSeriesReading> readings, long from, long to, long width)
     {
         var result = new List<TimeSeriesBucket>();
-        foreach (var group in model.Where(r => r.Key >= from && r.Key < to).GroupBy(r => (long)Math.Floor(r.Key / (double)width) * width))
+        foreach (var group in readings.Where(r => r.Timestamp >= from && r.Timestamp < to).GroupBy(r => (long)Math.Floor(r.Timestamp / (double)width) * width))
         {
             var values = group.Select(r => r.Value).ToList();
             var numbers = values.Where(v => !double.IsNaN(v)).ToList();
@@ -422,15 +428,15 @@ public sealed class TimeSeriesStoreTests
                 Sum = numbers.Sum(),
                 First = values[0],
                 Last = values[^1],
-                FirstTimestamp = group.First().Key,
-                LastTimestamp = group.Last().Key,
+                FirstTimestamp = group.First().Timestamp,
+                LastTimestamp = group.Last().Timestamp,
             });
         }
 
         return result;
     }
 
-    private static void AssertBucket(TimeSeriesBucket expected, TimeSeriesBucket actual, string context, bool compareSum)
+    internal static void AssertBucket(TimeSeriesBucket expected, TimeSeriesBucket actual, string context, bool compareSum)
     {
         Assert.True(expected.Start == actual.Start, $"{context}: start {actual.Start}, expected {expected.Start}");
         Assert.True(expected.Count == actual.Count, $"{context}: count {actual.Count}, expected {expected.Count}");

@@ -1,3 +1,4 @@
+using CortexEdge.Core.Clocks;
 using CortexEdge.Core.Vectors;
 
 namespace CortexEdge.Core.Tests.Vectors;
@@ -268,6 +269,177 @@ public sealed class VectorCollectionTests : IDisposable
         Assert.Equal(1, stats.PartitionCount);
         Assert.True(stats.FileBytes >= VectorFile.HeaderBytes + (1024 * 4), $"file bytes {stats.FileBytes}");
         Assert.True(stats.IndexBytes > 1024, $"index bytes {stats.IndexBytes}");
+    }
+
+    [Fact]
+    public void SaveIndexFile_ThenTryOpen_PartitionedIndexIsIdentical()
+    {
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int Dimension = 16;
+        float[] points = VectorTestData.GaussianMixture(random, 5020, Dimension, 12, 1.0f);
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2, PartitionThreshold = 2000 };
+        string vectorPath = _directory.File($"s{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        string[] before;
+        VectorCollectionStatistics saved;
+        using (VectorCollection collection = VectorCollection.Create("saved", vectorPath, options))
+        {
+            for (int i = 0; i < 5000; i++)
+            {
+                collection.Upsert($"{i}", points.AsSpan(i * Dimension, Dimension), $"k{i % 7}");
+            }
+
+            for (int i = 0; i < 5000; i += 9)
+            {
+                collection.Delete($"{i}");
+            }
+
+            before = Snapshot(collection, points, Dimension);
+            saved = collection.GetStatistics();
+            Assert.True(saved.PartitionCount > 1);
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp> { ["gone"] = new(42, 7) }, stateLsn: 99);
+            Assert.False(collection.HasUnsavedChanges);
+        }
+
+        // Another state-store LSN than the one saved with: a restored or replaced state store.
+        Assert.Null(VectorCollection.TryOpen("saved", vectorPath, indexPath, options, 98, out _, out EdgeCorruptionException? stale));
+        Assert.Contains("restored or replaced", stale!.Message, StringComparison.Ordinal);
+
+        using VectorCollection? reopened = VectorCollection.TryOpen("saved", vectorPath, indexPath, options, 99, out Dictionary<string, HlcTimestamp> tombstones, out EdgeCorruptionException? problem);
+        Assert.True(reopened is not null, $"seed {seed}: {problem?.Message}");
+        Assert.Equal(new HlcTimestamp(42, 7), Assert.Single(tombstones).Value);
+        VectorCollectionStatistics stats = reopened.GetStatistics();
+        Assert.True(stats.LoadedFromIndexFile);
+        Assert.Equal((saved.Count, saved.PartitionCount), (stats.Count, stats.PartitionCount));
+        Assert.Equal(before, Snapshot(reopened, points, Dimension));
+
+        // Writes after the open work and make the saved file stale until the next save.
+        Assert.False(reopened.HasUnsavedChanges);
+        reopened.Upsert("new", points.AsSpan(5010 * Dimension, Dimension), "k");
+        Assert.True(reopened.Delete("1"));
+        Assert.True(reopened.HasUnsavedChanges);
+        Assert.Equal("new", reopened.Search(points.AsSpan(5010 * Dimension, Dimension), 1)[0].Id);
+        Assert.Equal(saved.Count, reopened.Count);
+    }
+
+    [Fact]
+    public void TryOpen_ChangedAfterSaveWithoutNewSave_ReportsNotClosed()
+    {
+        var options = new VectorCollectionOptions { Dimension = 4, Metric = VectorMetric.L2 };
+        string vectorPath = _directory.File($"o{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        using (VectorCollection collection = VectorCollection.Create("open", vectorPath, options))
+        {
+            collection.Upsert("a", [1, 2, 3, 4], "k");
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>(), stateLsn: 1);
+            collection.Upsert("b", [4, 3, 2, 1], "k"); // dies here: no second save
+        }
+
+        Assert.Null(VectorCollection.TryOpen("open", vectorPath, indexPath, options, 1, out _, out EdgeCorruptionException? problem));
+        Assert.Equal(EdgeErrorCode.VectorFileCorrupt, problem!.Code);
+        Assert.Contains("not closed", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryOpen_FuzzedIndexFile_OpensOrReportsCorruptionNeverThrows()
+    {
+        // Mutations with the CRCs recomputed reach the parser's bounds checks; without, the CRC catches them.
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        int rounds = int.TryParse(Environment.GetEnvironmentVariable("CE_VECTOR_INDEX_FUZZ_ROUNDS"), out int configured) ? configured : 300;
+        const int Dimension = 8;
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2, PartitionThreshold = 300 };
+        string vectorPath = _directory.File($"f{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        float[] points = VectorTestData.GaussianMixture(random, 700, Dimension, 5, 1.0f);
+        using (VectorCollection collection = VectorCollection.Create("fuzz", vectorPath, options))
+        {
+            for (int i = 0; i < 700; i++)
+            {
+                collection.Upsert($"id{i}", points.AsSpan(i * Dimension, Dimension), i % 3 == 0 ? $"id{i}" : $"key{i}");
+            }
+
+            for (int i = 0; i < 700; i += 11)
+            {
+                collection.Delete($"id{i}");
+            }
+
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp> { ["gone"] = new(5, 6) }, stateLsn: 3);
+        }
+
+        byte[] original = File.ReadAllBytes(indexPath);
+        int opened = 0, rejected = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            byte[] mutated = (byte[])original.Clone();
+            int length = mutated.Length;
+            switch (random.Next(4))
+            {
+                case 0:
+                    length = random.Next(length);
+                    break;
+                case 1:
+                    for (int i = random.Next(1, 4); i > 0; i--)
+                    {
+                        mutated[64 + random.Next(length - 64)] = (byte)random.Next(256);
+                    }
+
+                    break;
+                default:
+                    // A 4-byte field overwritten with a small, large or negative value, CRCs made valid again.
+                    int offset = 64 + (random.Next((length - 64) / 4) * 4);
+                    int value = random.Next(3) switch { 0 => random.Next(-2, 3), 1 => random.Next(), _ => -random.Next() };
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(mutated.AsSpan(offset), value);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(32), Core.TimeSeries.ChunkChecksum.Append(0, mutated.AsSpan(64)));
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(44), Core.TimeSeries.ChunkChecksum.Append(0, mutated.AsSpan(0, 44)));
+                    break;
+            }
+
+            File.WriteAllBytes(indexPath, mutated.AsSpan(0, length).ToArray());
+            VectorCollection? collection;
+            EdgeCorruptionException? problem;
+            try
+            {
+                collection = VectorCollection.TryOpen("fuzz", vectorPath, indexPath, options, 3, out _, out problem);
+            }
+            catch (Exception exception)
+            {
+                Assert.Fail($"seed {seed}, round {round}: TryOpen threw {exception.GetType().Name}: {exception.Message}");
+                return;
+            }
+
+            if (collection is null)
+            {
+                Assert.Equal(EdgeErrorCode.VectorFileCorrupt, problem!.Code);
+                rejected++;
+                continue;
+            }
+
+            using (collection)
+            {
+                // A mutation the checks cannot see (a code or scale byte) still gives a searchable index.
+                Assert.NotEmpty(collection.Search(points.AsSpan(0, Dimension), 5));
+                opened++;
+            }
+        }
+
+        Assert.True(rejected > rounds / 2, $"seed {seed}: only {rejected} of {rounds} mutations were rejected ({opened} opened)");
+    }
+
+    private static string[] Snapshot(VectorCollection collection, float[] points, int dimension)
+    {
+        var lines = new List<string>();
+        for (int q = 5000; q < 5020; q++)
+        {
+            foreach (int nprobe in new[] { 1, 3, 0 })
+            {
+                VectorMatch[] matches = collection.Search(points.AsSpan(q * dimension, dimension), 10, new VectorSearchOptions { Nprobe = nprobe, MaxDegreeOfParallelism = 1 });
+                lines.Add(string.Join(",", matches.Select(m => $"{m.Id}:{m.DocumentKey}:{m.Distance:R}")));
+            }
+        }
+
+        return [.. lines];
     }
 
     [Fact]

@@ -83,6 +83,69 @@ public sealed class VectorKernelTests
         }
     }
 
+    public static TheoryData<string> Int8RowPaths()
+    {
+        TheoryData<string> data = SimdPaths();
+        data.Add(nameof(VectorKernelPath.Scalar));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Int8RowPaths))]
+    public void Int8DotRows_EveryLengthAndRowCount_EqualsScalarDotPerRow(string pathName)
+    {
+        // Row counts 1..9 cover the four-row blocks and every remainder; lengths 1..1024 every tail.
+        VectorKernelPath path = Enum.Parse<VectorKernelPath>(pathName);
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int RowsMax = 9;
+        sbyte[] query = new sbyte[LengthMax];
+        sbyte[] rows = new sbyte[RowsMax * LengthMax];
+        int[] results = new int[RowsMax];
+        for (int length = 1; length <= LengthMax; length++)
+        {
+            int rowCount = 1 + (length % RowsMax);
+            FillCodes(random, query, length);
+            FillCodes(random, rows, rowCount * length);
+            Int8Kernels.DotRows(query.AsSpan(0, length), rows.AsSpan(0, rowCount * length), results.AsSpan(0, rowCount), path);
+            for (int r = 0; r < rowCount; r++)
+            {
+                int expected = Int8Kernels.Dot(query.AsSpan(0, length), rows.AsSpan(r * length, length), VectorKernelPath.Scalar);
+                Assert.True(expected == results[r], $"seed {seed}, {path}, length {length}, row {r} of {rowCount}: dot {results[r]}, scalar {expected}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Int8RowPaths))]
+    public void Int8DotRows_ExtremeCodes_DoNotOverflow(string pathName)
+    {
+        VectorKernelPath path = Enum.Parse<VectorKernelPath>(pathName);
+        foreach (int length in new[] { 1, 15, 16, 17, 31, 32, 33, 128, 384, 1023, 1024 })
+        {
+            sbyte[] high = Enumerable.Repeat((sbyte)127, length).ToArray();
+            sbyte[] rows = new sbyte[6 * length];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                rows[i] = (i / length % 2 == 0) ? (sbyte)127 : (sbyte)-127;
+            }
+
+            int[] results = new int[6];
+            Int8Kernels.DotRows(high, rows, results, path);
+            for (int r = 0; r < 6; r++)
+            {
+                Assert.Equal((r % 2 == 0 ? 1 : -1) * length * 127 * 127, results[r]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Int8DotRows_RowsTooShort_Throws()
+    {
+        sbyte[] query = new sbyte[16];
+        Assert.Throws<ArgumentException>(() => Int8Kernels.DotRows(query, new sbyte[47], new int[3], VectorKernelPath.Scalar));
+    }
+
     [Theory]
     [MemberData(nameof(SimdPaths))]
     public void FloatKernels_EveryLength_MatchScalarWithinRounding(string pathName)

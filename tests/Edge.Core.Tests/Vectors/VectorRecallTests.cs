@@ -57,6 +57,38 @@ public sealed class VectorRecallTests : IDisposable
         Assert.True(high > low && high >= 0.97, $"seed {seed}: recall nprobe=1 {low:0.000}, nprobe=40 {high:0.000}");
     }
 
+    [Theory]
+    [InlineData(VectorMetric.L2)]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.Dot)]
+    public void Search_ScalarVector128AndNativeInt8Paths_ReturnIdenticalResults(VectorMetric metric)
+    {
+        // Integer dots are exact on every path, so the whole search (estimates, heap, rescoring) must
+        // come out identical; 3000 x 100 exercises the chunked scan with a non-multiple-of-4 tail.
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int Dimension = 100, Count = 3003;
+        float[] points = VectorTestData.GaussianMixture(random, Count + 20, Dimension, 16, 1.0f);
+        using VectorCollection collection = VectorCollection.Create("paths", _directory.File($"p{Guid.NewGuid():N}.vec"), new VectorCollectionOptions { Dimension = Dimension, Metric = metric });
+        for (int i = 0; i < Count; i++)
+        {
+            collection.Upsert($"{i}", points.AsSpan(i * Dimension, Dimension), "k");
+        }
+
+        VectorKernelPath[] paths = [VectorKernelPath.Scalar, VectorKernelPath.Vector128, VectorKernelPaths.BestInt8];
+        for (int q = 0; q < 20; q++)
+        {
+            ReadOnlySpan<float> query = points.AsSpan((Count + q) * Dimension, Dimension);
+            VectorMatch[] reference = collection.Search(query, K, new VectorSearchOptions { Int8Path = VectorKernelPath.Scalar, MaxDegreeOfParallelism = 1 });
+            Assert.Equal(K, reference.Length);
+            foreach (VectorKernelPath path in paths)
+            {
+                VectorMatch[] matches = collection.Search(query, K, new VectorSearchOptions { Int8Path = path, MaxDegreeOfParallelism = 1 });
+                Assert.True(reference.SequenceEqual(matches), $"seed {seed}, {metric}, query {q}: {path} differs from scalar");
+            }
+        }
+    }
+
     private double MeasureRecall(
         VectorMetric metric, int count, int dimension, int clusters, float spread, float offset,
         VectorCollectionOptions options, VectorSearchOptions? search, out int seed, out VectorCollectionStatistics stats, int? fixedSeed = null)

@@ -19,6 +19,10 @@ public sealed class AntiEntropyCodecTests
             Assert.Equal(message.Hashes, decoded.Hashes);
             Assert.Equal(message.BucketCounts, decoded.BucketCounts);
             Assert.Equal(message.Items, decoded.Items);
+            Assert.Equal(message.Keys, decoded.Keys);
+            Assert.Equal(
+                message.Documents.Select(d => (d.Key, d.Present, d.Version, Convert.ToHexString(d.Utf8Json.Span))),
+                decoded.Documents.Select(d => (d.Key, d.Present, d.Version, Convert.ToHexString(d.Utf8Json.Span))));
             Assert.Equal(encoded, AntiEntropyCodec.Encode(decoded));
         }
     }
@@ -160,5 +164,12 @@ public sealed class AntiEntropyCodecTests
         AntiEntropyMessage.DigestReply(4, 2, [ulong.MaxValue, 0, 0x0123456789ABCDEF]),
         AntiEntropyMessage.BucketRequest(2, [1, 2, 200]),
         AntiEntropyMessage.BucketReply(2, [2, 0, 1], [new AntiEntropyItem("a", 1), new AntiEntropyItem("ключ", 2), new AntiEntropyItem("z", ulong.MaxValue)]),
+        AntiEntropyMessage.DocumentRequest(3, ["k-0123", "ключ"]),
+        AntiEntropyMessage.DocumentReply(3,
+        [
+            new AntiEntropyDocument("k-0123", true, 0x0123456789ABCDEF, "{\"t\":23}"u8.ToArray()),
+            new AntiEntropyDocument("gone", false, 42, ReadOnlyMemory<byte>.Empty),
+            new AntiEntropyDocument("never", false, 0, ReadOnlyMemory<byte>.Empty),
+        ]),
     ];
 }

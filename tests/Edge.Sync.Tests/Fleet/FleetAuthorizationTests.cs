@@ -61,6 +61,7 @@ public sealed class FleetAuthorizationTests
         }
 
         Assert.Equal(1, leader.Session.Counters.FramesRefused);
+        Assert.Equal(1, leader.Session.GetRefusals()["node-a"].Spoofed); // counted against the node whose topic it came on
         Assert.Equal(0, leaderStore.CounterTotal("c"));
 
         // The honest node-b syncs as if nothing happened.

@@ -1,6 +1,7 @@
 using CortexEdge.Core;
 using CortexEdge.Sync.Fleet;
 using CortexEdge.Sync.Mqtt;
+using CortexEdge.Sync.Sync;
 using CortexEdge.Sync.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -74,6 +75,93 @@ public sealed class MqttAntiEntropyTests : IDisposable
         Assert.Equal(2, again.Result.DifferingKeys.Count(d => d.Kind == KeyDifferenceKind.Different)); // never hidden
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+    }
+
+    [Fact]
+    public async Task VerifyAndRepair_DivergenceInjectedInStoppedNode_FoundNamedRepairedThroughTheNormalSync()
+    {
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync(new MosquittoBrokerOptions
+        {
+            Users = new Dictionary<string, string> { ["leader"] = "pw-leader", ["node-a"] = "pw-node-a" },
+            AclLines = File.ReadAllLines(FleetBrokerTests.AclFile()),
+        });
+        MqttClient Client(string user) => new(new MqttClientOptions
+        {
+            Host = broker.Host, Port = broker.Port, ClientId = user + "-" + Guid.NewGuid().ToString("N")[..6], Username = user, Password = "pw-" + user,
+        });
+        var options = new SyncSessionOptions { SnapshotNewNodes = false };
+        string nodeDirectory = Path.Combine(_root, "node");
+        using EdgeDatabase leaderDb = EdgeDatabase.Open(Path.Combine(_root, "leader"));
+        await using var leader = new MqttSyncLeader(Client("leader"), new EdgeDatabaseLeaderStore(leaderDb), Fleet, options);
+        await using MqttClient responderClient = Client("leader");
+        await responderClient.ConnectAsync();
+        var responder = new MqttAntiEntropyResponder(responderClient, Fleet, collection => new EdgeCollectionSource(leaderDb, collection));
+        using var stop = new CancellationTokenSource();
+        Task serving = leader.RunAsync(stop.Token);
+        Task answering = responder.RunAsync(stop.Token);
+        await broker.WaitForSubscriptionAsync($"ce/{Fleet}/pull/+");
+        await broker.WaitForSubscriptionAsync(responder.TopicFilter);
+        async Task SyncNodeAsync(EdgeDatabase database)
+        {
+            await using var node = new MqttSyncNode(Client("node-a"), new EdgeDatabaseSyncStore(database), Fleet, "node-a", options);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, (await node.SyncOnceAsync(SyncScope.All, deadline.Token)).Backlog.TotalOps);
+        }
+
+        using (EdgeDatabase nodeDb = EdgeDatabase.Open(nodeDirectory))
+        {
+            for (int index = 0; index < 500; index++)
+            {
+                await nodeDb.PutAsync(Collection, $"k-{index:D4}", $"{{\"t\":{index % 50},\"n\":{index}}}");
+            }
+
+            await SyncNodeAsync(nodeDb);
+            await nodeDb.CheckpointAsync(); // the state store holds everything: reopening replays nothing over the injection
+        }
+
+        // Behind the engine's back, while the node is stopped: one row replaced by another's state, one row removed.
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(nodeDirectory, "state.db")};Pooling=False"))
+        {
+            connection.Open();
+            using SqliteCommand change = connection.CreateCommand();
+            change.CommandText =
+                "UPDATE ce_documents SET state = (SELECT state FROM ce_documents WHERE collection = $c AND key = 'k-0007'), " +
+                "json = (SELECT json FROM ce_documents WHERE collection = $c AND key = 'k-0007') WHERE collection = $c AND key = 'k-0123';" +
+                "DELETE FROM ce_documents WHERE collection = $c AND key = 'k-0321';";
+            change.Parameters.AddWithValue("$c", Collection);
+            Assert.Equal(2, change.ExecuteNonQuery());
+        }
+
+        using (EdgeDatabase nodeDb = EdgeDatabase.Open(nodeDirectory))
+        {
+            await using MqttClient verifier = Client("node-a");
+            await verifier.ConnectAsync();
+            AntiEntropyReport report = await MqttAntiEntropyClient.VerifyAsync(verifier, Fleet, "node-a", Collection,
+                MerkleDigest.Build(new EdgeCollectionSource(nodeDb, Collection)), TimeSpan.FromSeconds(15));
+            Assert.Equal(
+                [("k-0123", KeyDifferenceKind.Different), ("k-0321", KeyDifferenceKind.MissingLocally)],
+                report.Result.DifferingKeys.Select(d => (d.Key, d.Kind)).OrderBy(d => d.Key, StringComparer.Ordinal).ToArray());
+
+            IReadOnlyList<RepairedKey> repaired = await AntiEntropyRepair.RepairAsync(nodeDb, Collection, report.Result,
+                (keys, token) => MqttAntiEntropyClient.FetchDocumentsAsync(verifier, Fleet, "node-a", Collection, keys, TimeSpan.FromSeconds(15), token));
+
+            Assert.Equal(
+                [("k-0123", RepairAction.TookPeerVersion), ("k-0321", RepairAction.TookPeerVersion)],
+                repaired.Select(r => (r.Key, r.Action)).OrderBy(r => r.Key, StringComparer.Ordinal).ToArray());
+            Assert.Equal("{\"n\":123,\"t\":23}", nodeDb.Get(Collection, "k-0123")!.ToJsonString());
+            Assert.Equal("{\"n\":321,\"t\":21}", nodeDb.Get(Collection, "k-0321")!.ToJsonString());
+
+            // The repairs are ordinary writes: the normal upload and the leader's merge make both replicas equal again.
+            await SyncNodeAsync(nodeDb);
+            AntiEntropyReport after = await MqttAntiEntropyClient.VerifyAsync(verifier, Fleet, "node-a", Collection,
+                MerkleDigest.Build(new EdgeCollectionSource(nodeDb, Collection)), TimeSpan.FromSeconds(15));
+            Assert.True(after.Result.InAgreement);
+            Assert.Equal("{\"n\":123,\"t\":23}", leaderDb.Get(Collection, "k-0123")!.ToJsonString());
+        }
+
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => answering);
     }
 
     [Fact]

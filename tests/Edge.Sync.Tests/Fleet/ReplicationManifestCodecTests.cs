@@ -24,6 +24,21 @@ public sealed class ReplicationManifestCodecTests
     }
 
     [Fact]
+    public void Decode_VerifyInterval_RoundTrips_AndVersion1ReadsAsNone()
+    {
+        var manifest = new ReplicationManifest(7, [new CollectionRule { Name = "a" }], ReplicationDirection.Both, TimeSpan.FromMinutes(90));
+        byte[] encoded = ReplicationManifestCodec.Encode(manifest);
+
+        Assert.Equal(TimeSpan.FromMinutes(90), ReplicationManifestCodec.Decode(encoded).VerifyInterval);
+
+        // A version-1 manifest (from a leader before the verify pace existed) has no trailing interval.
+        byte[] version1 = ReplicationManifestCodec.Encode(new ReplicationManifest(7, [new CollectionRule { Name = "a" }]))[..^1];
+        version1[0] = 1;
+        Assert.Equal(TimeSpan.Zero, ReplicationManifestCodec.Decode(version1).VerifyInterval);
+        Assert.Equal("a", Assert.Single(ReplicationManifestCodec.Decode(version1).Collections).Name);
+    }
+
+    [Fact]
     public void Decode_DuplicateCollection_ThrowsManifestInvalid()
     {
         byte[] encoded = ReplicationManifestCodec.Encode(new ReplicationManifest(1, [new CollectionRule { Name = "a" }, new CollectionRule { Name = "b" }]));

@@ -67,8 +67,15 @@ public sealed class EdgeDatabaseSyncTests : IAsyncLifetime
             {
                 await nodes[n].AppendAsync($"node{n}.temp", start + (i * 1000), 20 + (n * 0.5) + i);
             }
+
+            // One series all nodes write at the same timestamps: merged as a set union keyed by (timestamp, origin).
+            for (int i = 0; i < 10; i++)
+            {
+                await nodes[n].AppendAsync("shared.temp", start + (random.Next(20) * 1000), n + (i * 0.25));
+            }
         }
 
+        int sharedExpected = nodes.Sum(node => node.ReadRange("shared.temp", start, start + 100_000).Count);
         StartLeader();
         try
         {
@@ -83,11 +90,13 @@ public sealed class EdgeDatabaseSyncTests : IAsyncLifetime
             }
 
             string expected = Render(_leaderDb);
+            // Each node's readings of the shared series survive: no timestamp collision across nodes loses one.
+            Assert.Equal(sharedExpected, _leaderDb.ReadRange("shared.temp", start, start + 100_000).Count);
             foreach (EdgeDatabase node in nodes)
             {
                 Assert.True(expected == Render(node), $"seed {seed}: node {node.Directory} differs from the leader");
                 Assert.Equal(_leaderDb.GetVersionVector(), node.GetVersionVector());
-                Assert.Equal(400L + 50, (long)_leaderDb.GetVersionVector()[node.ReplicaId]);
+                Assert.Equal(400L + 50 + 10, (long)_leaderDb.GetVersionVector()[node.ReplicaId]);
             }
 
             // A second round moves nothing: no op is applied twice anywhere.
