@@ -205,23 +205,43 @@ public sealed partial class EdgeDatabase
 
     private void ExportTimeSeries(StateTransferSink sink)
     {
-        var readings = new List<TimeSeriesReading>();
+        // Readings merge as a set union keyed by (timestamp, origin): each origin's readings travel
+        // as their own batches with that origin in the timestamp (time 0: readings carry their own
+        // times, and the importer's clock must not jump to them), so the importer files them under
+        // the same origin instead of re-stamping them as the carrier's.
+        var byOrigin = new Dictionary<ulong, List<TimeSeriesReading>>();
         byte[] buffer = [];
         foreach (TimeSeriesInfo series in ListSeries())
         {
-            readings.Clear();
-            ReadRange(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax + 1, readings);
-            for (int start = 0; start < readings.Count; start += TimeSeriesLimits.BatchReadingsMax)
+            foreach (List<TimeSeriesReading> list in byOrigin.Values)
             {
-                int count = Math.Min(TimeSeriesLimits.BatchReadingsMax, readings.Count - start);
-                int bytesMax = TimeSeriesBatchCodec.MaxAppendBytes(1, count);
-                if (buffer.Length < bytesMax)
+                list.Clear();
+            }
+
+            foreach ((TimeSeriesReading reading, ulong origin) in ReadRangeWithOrigins(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax + 1))
+            {
+                if (!byOrigin.TryGetValue(origin, out List<TimeSeriesReading>? list))
                 {
-                    buffer = new byte[bytesMax];
+                    byOrigin[origin] = list = [];
                 }
 
-                int length = TimeSeriesBatchCodec.WriteAppend(buffer, series.Name, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(readings).Slice(start, count));
-                sink(WalRecordKind.TimeSeriesBatch, HlcTimestamp.Zero, buffer.AsSpan(0, length));
+                list.Add(reading);
+            }
+
+            foreach ((ulong origin, List<TimeSeriesReading> readings) in byOrigin)
+            {
+                for (int start = 0; start < readings.Count; start += TimeSeriesLimits.BatchReadingsMax)
+                {
+                    int count = Math.Min(TimeSeriesLimits.BatchReadingsMax, readings.Count - start);
+                    int bytesMax = TimeSeriesBatchCodec.MaxAppendBytes(1, count);
+                    if (buffer.Length < bytesMax)
+                    {
+                        buffer = new byte[bytesMax];
+                    }
+
+                    int length = TimeSeriesBatchCodec.WriteAppend(buffer, series.Name, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(readings).Slice(start, count));
+                    sink(WalRecordKind.TimeSeriesBatch, new HlcTimestamp(0, origin), buffer.AsSpan(0, length));
+                }
             }
         }
     }

@@ -111,7 +111,7 @@ internal static class DocumentCodec
         }
 
         byte kindByte = reader.ReadByte();
-        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (kindByte is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             throw reader.Error($"unknown document operation kind {kindByte}");
         }
@@ -202,7 +202,7 @@ internal static class DocumentCodec
     public static bool TryReadCollection(ReadOnlySpan<byte> body, out string collection)
     {
         collection = string.Empty;
-        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.CrdtDelete)
+        if (body.Length < 3 || body[0] != FormatVersion || body[1] is < (byte)DocumentOperationKind.Put or > (byte)DocumentOperationKind.MergeState)
         {
             return false;
         }

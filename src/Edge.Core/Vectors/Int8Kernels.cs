@@ -419,7 +419,15 @@ internal static class Int8Kernels
     {
         if (!Dp.IsSupported)
         {
-            DotRowsVector128(query, rows, results);
+            if (AdvSimd.IsSupported)
+            {
+                DotRowsNeon(query, rows, results);
+            }
+            else
+            {
+                DotRowsVector128(query, rows, results);
+            }
+
             return;
         }
 
@@ -464,6 +472,65 @@ internal static class Int8Kernels
 
             Unsafe.Add(ref result, r) = Vector128.Sum(acc) + DotTail(ref q, ref row, body, d);
         }
+    }
+
+    /// <summary>
+    /// ARM64 without the dot-product extension (Cortex-A53/A72): widening multiply-add, three
+    /// instructions per row and 16 bytes — SMULL of the low halves, SMLAL2 of the high halves into the
+    /// same 16-bit lanes (|sum| at most 2 * 127 * 127, inside a short), SADALP into 32-bit lanes.
+    /// </summary>
+    private static void DotRowsNeon(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        int d = query.Length;
+        int count = results.Length;
+        int body = d & ~15;
+        ref sbyte q = ref MemoryMarshal.GetReference(query);
+        ref sbyte first = ref MemoryMarshal.GetReference(rows);
+        ref int result = ref MemoryMarshal.GetReference(results);
+        int r = 0;
+        for (; r <= count - 4; r += 4)
+        {
+            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
+            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
+            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
+            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
+            Vector128<int> acc0 = Vector128<int>.Zero, acc1 = Vector128<int>.Zero, acc2 = Vector128<int>.Zero, acc3 = Vector128<int>.Zero;
+            for (int i = 0; i < body; i += 16)
+            {
+                Vector128<sbyte> qv = Vector128.LoadUnsafe(ref q, (nuint)i);
+                Vector64<sbyte> ql = qv.GetLower();
+                acc0 = NeonMultiplyAdd(acc0, qv, ql, Vector128.LoadUnsafe(ref r0, (nuint)i));
+                acc1 = NeonMultiplyAdd(acc1, qv, ql, Vector128.LoadUnsafe(ref r1, (nuint)i));
+                acc2 = NeonMultiplyAdd(acc2, qv, ql, Vector128.LoadUnsafe(ref r2, (nuint)i));
+                acc3 = NeonMultiplyAdd(acc3, qv, ql, Vector128.LoadUnsafe(ref r3, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector128.Sum(acc0) + DotTail(ref q, ref r0, body, d);
+            Unsafe.Add(ref result, r + 1) = Vector128.Sum(acc1) + DotTail(ref q, ref r1, body, d);
+            Unsafe.Add(ref result, r + 2) = Vector128.Sum(acc2) + DotTail(ref q, ref r2, body, d);
+            Unsafe.Add(ref result, r + 3) = Vector128.Sum(acc3) + DotTail(ref q, ref r3, body, d);
+        }
+
+        for (; r < count; r++)
+        {
+            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
+            Vector128<int> acc = Vector128<int>.Zero;
+            for (int i = 0; i < body; i += 16)
+            {
+                Vector128<sbyte> qv = Vector128.LoadUnsafe(ref q, (nuint)i);
+                acc = NeonMultiplyAdd(acc, qv, qv.GetLower(), Vector128.LoadUnsafe(ref row, (nuint)i));
+            }
+
+            Unsafe.Add(ref result, r) = Vector128.Sum(acc) + DotTail(ref q, ref row, body, d);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> NeonMultiplyAdd(Vector128<int> acc, Vector128<sbyte> q, Vector64<sbyte> qLow, Vector128<sbyte> row)
+    {
+        Vector128<short> products = AdvSimd.MultiplyWideningLower(qLow, row.GetLower());
+        products = AdvSimd.MultiplyWideningUpperAndAdd(products, q, row);
+        return AdvSimd.AddPairwiseWideningAndAdd(acc, products);
     }
 
     private static void DotRowsX64(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)

@@ -21,6 +21,7 @@ internal enum VectorKernelPath
 
     /// <summary>
     /// ARM64 instructions that have no portable equivalent: SDOT/UDOT (<see cref="Dp"/>) for int8 codes
+    /// (without the dot-product extension, the scan's multi-row kernel uses NEON SMULL/SMLAL2/SADALP)
     /// and CNT (<see cref="AdvSimd.PopCount(Vector128{byte})"/>) for sign codes. Float kernels use Vector128 here.
     /// </summary>
     Arm64,
@@ -39,9 +40,12 @@ internal static class VectorKernelPaths
     /// <summary>Best path for float32 kernels.</summary>
     internal static readonly VectorKernelPath BestFloat = Pick(arm64: false);
 
-    /// <summary>Best path for int8 kernels (SDOT where the board has the dot-product extension).</summary>
+    /// <summary>
+    /// Best path for int8 kernels: on ARM64 SDOT where the board has the dot-product extension, else
+    /// NEON widening multiply-add (SMULL/SMLAL2/SADALP); AVX2 on x64.
+    /// </summary>
     internal static readonly VectorKernelPath BestInt8 =
-        Dp.IsSupported ? VectorKernelPath.Arm64
+        AdvSimd.Arm64.IsSupported ? VectorKernelPath.Arm64
         : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? VectorKernelPath.X64
         : Pick(arm64: false);
 
@@ -65,9 +69,8 @@ internal static class VectorKernelPaths
         _ => false,
     };
 
-    /// <summary>True when <paramref name="path"/> can run here for int8 kernels (Arm64 needs SDOT).</summary>
-    internal static bool IsSupportedInt8(VectorKernelPath path) =>
-        path == VectorKernelPath.Arm64 ? Dp.IsSupported : IsSupported(path);
+    /// <summary>True when <paramref name="path"/> runs natively here for int8 kernels (Arm64: SDOT, or NEON multiply-add without it).</summary>
+    internal static bool IsSupportedInt8(VectorKernelPath path) => IsSupported(path);
 
     private static VectorKernelPath Pick(bool arm64) =>
         arm64 && AdvSimd.Arm64.IsSupported ? VectorKernelPath.Arm64

@@ -72,11 +72,13 @@ public sealed class ReplicaCommandsTests : IDisposable
             for (int cycle = 0; cycle < cycles; cycle++)
             {
                 using Process replica = StartReplica(replicaDir, port);
+                string context = $"seed {seed} (replay with CE_TEST_SEED={seed}) cycle {cycle}";
+                Task<string?> ready = ReadLineContainingAsync(replica, "following fleet"); // delay from the replica being up, not from exec
+                Assert.True(await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))) == ready && await ready is not null, $"{context}: the replica did not start");
                 await Task.Delay(300 + random.Next(900));
                 replica.Kill(); // SIGKILL
                 await replica.WaitForExitAsync();
                 using EdgeDatabase recovered = EdgeDatabase.Open(replicaDir, new EdgeDatabaseOptions { CreateIfMissing = false });
-                string context = $"seed {seed} (replay with CE_TEST_SEED={seed}) cycle {cycle}";
                 Assert.True(recovered.Wal.LastLsn >= previous, $"{context}: replica went back from LSN {previous} to {recovered.Wal.LastLsn}");
                 AssertWalPrefix(leaderDb, recovered, context);
                 previous = recovered.Wal.LastLsn;
@@ -135,6 +137,10 @@ public sealed class ReplicaCommandsTests : IDisposable
                 bool last = cycle == cycles;
                 using Process leaderProcess = StartProcess(["replica", "leader", "--db", leaderDir, "--broker", $"127.0.0.1:{port}", "--fleet", "kill2", "--demo-writes-per-second", last ? "0" : "400"]);
                 string context = $"seed {seed} (replay with CE_TEST_SEED={seed}) cycle {cycle}";
+                // The kill delay counts from the leader being up (database open, broker reached), not
+                // from exec: a loaded machine can take longer than the delay just to start the process.
+                Task<string?> ready = ReadLineContainingAsync(leaderProcess, "leader of fleet");
+                Assert.True(await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))) == ready && await ready is not null, $"{context}: the leader did not start");
                 if (last)
                 {
                     // Let the replica catch up with the leader's whole log, then stop it the hard way too.
@@ -181,6 +187,19 @@ public sealed class ReplicaCommandsTests : IDisposable
             broker.Kill();
             await broker.WaitForExitAsync();
         }
+    }
+
+    private static async Task<string?> ReadLineContainingAsync(Process process, string text)
+    {
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.Contains(text, StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+
+        return null;
     }
 
     private static Process StartProcess(string[] arguments)
