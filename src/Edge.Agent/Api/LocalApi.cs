@@ -59,7 +59,9 @@ public sealed class LocalApi : IAsyncDisposable
             throw new ArgumentException($"binding the API to {endPoint} (not loopback) requires a token", nameof(options));
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // No reload-on-change: it would put an inotify watcher (and its thread) on the working
+        // directory for an appsettings.json the agent does not use, waking it on every change there.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         if (options.LoggerFactory is not null)
         {

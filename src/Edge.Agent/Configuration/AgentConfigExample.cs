@@ -15,7 +15,9 @@ public static class AgentConfigExample
 
   // none | periodic | group | always. group: a write is acknowledged after the flush that
   // covers it, flushes are shared by concurrent writers and start at most intervalMs apart.
-  "durability": { "mode": "group", "intervalMs": 10 },
+  // checkpointIntervalMs: longest a write stays only in the WAL before SQLite gets it (fewer,
+  // larger checkpoints write less flash).
+  "durability": { "mode": "group", "intervalMs": 10, "checkpointIntervalMs": 30000 },
 
   // The WAL is also the offline queue: past this size writes fail with a clear error.
   "quotas": { "walBytes": 1073741824 },
@@ -42,7 +44,7 @@ public static class AgentConfigExample
       // buffered lines "1700000000,20.5\n1700000001,20.6"
       { "topic": "loggers/#", "series": "log.{1}", "format": "lines", "timestampUnit": "s" }
     ],
-    "batchMaxReadings": 1000,      // readings per WAL record at most
+    "batchMaxReadings": 5000,      // readings per WAL record at most
     "batchMaxDelayMs": 100         // a reading waits at most this long for its batch
   },
 

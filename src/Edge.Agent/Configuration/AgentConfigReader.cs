@@ -103,6 +103,11 @@ public static class AgentConfigReader
             errors.Add(new ConfigError("$.durability.intervalMs", "must be 1..60000 milliseconds"));
         }
 
+        if (config.Durability.CheckpointIntervalMs is < 1 or > 3_600_000)
+        {
+            errors.Add(new ConfigError("$.durability.checkpointIntervalMs", "must be 1..3600000 milliseconds"));
+        }
+
         if (config.Quotas.WalBytes < 16L << 20)
         {
             errors.Add(new ConfigError("$.quotas.walBytes", "must be at least 16 MiB (16777216)"));

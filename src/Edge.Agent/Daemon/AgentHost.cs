@@ -91,6 +91,7 @@ public sealed class AgentHost : IAsyncDisposable
         var databaseOptions = new EdgeDatabaseOptions
         {
             Durability = ParseDurability(_config.Durability),
+            CheckpointInterval = TimeSpan.FromMilliseconds(_config.Durability.CheckpointIntervalMs),
             WalQuotaBytes = _config.Quotas.WalBytes,
             // An edge node's own ops are its offline queue: kept until the leader acknowledged them.
             RetainUnsyncedOps = _config.Role == "edge",

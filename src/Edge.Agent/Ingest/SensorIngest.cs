@@ -32,6 +32,7 @@ public sealed class SensorIngest : IAsyncDisposable
     private readonly long[] _lastErrorLog;
     private readonly string[] _captures;
     private readonly Dictionary<string, long> _lastArrival = new(StringComparer.Ordinal);
+    private readonly List<TimeSeriesReading> _parsed = new(4); // the pump's scratch: one message's readings
     private Dictionary<string, List<TimeSeriesReading>> _staging = new(StringComparer.Ordinal);
     private int _stagedCount;
     private long _firstStagedTimestamp;
@@ -123,7 +124,8 @@ public sealed class SensorIngest : IAsyncDisposable
             // and a duplicate timestamp replaces the earlier reading (docs/timeseries.md).
             long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             long arrival = _lastArrival.TryGetValue(series, out long last) && now <= last ? last + 1 : now;
-            var readings = new List<TimeSeriesReading>(1);
+            List<TimeSeriesReading> readings = _parsed;
+            readings.Clear();
             if (!rule.Parser.TryParse(payload, arrival, readings, out string? error))
             {
                 long errors = rule.CountParseError();
@@ -161,7 +163,7 @@ public sealed class SensorIngest : IAsyncDisposable
             }
             else
             {
-                _staging[series] = readings;
+                _staging[series] = new List<TimeSeriesReading>(readings); // the scratch list is reused
             }
 
             staged = _stagedCount += readings.Count;

@@ -4,7 +4,7 @@ namespace CortexEdge.Agent.Ingest;
 public sealed record SensorIngestOptions
 {
     /// <summary>Readings per batch at most; a full batch is written at once.</summary>
-    public int BatchMaxReadings { get; init; } = 1000;
+    public int BatchMaxReadings { get; init; } = 5000;
 
     /// <summary>Longest a reading waits for its batch to be written.</summary>
     public TimeSpan BatchMaxDelay { get; init; } = TimeSpan.FromMilliseconds(100);

@@ -40,6 +40,7 @@ internal sealed class Checkpointer : IDisposable
     private ulong _clockTime;
     private long _checkpointCount;
     private int _failureCount;
+    private int _idle; // 1 while the thread sleeps with nothing to checkpoint
     private volatile bool _stopping;
     private volatile Exception? _fault;
 
@@ -77,10 +78,14 @@ internal sealed class Checkpointer : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>Wakes the checkpointer when enough records wait (cheap; called after appends).</summary>
+    /// <summary>
+    /// Called after every append (cheap): wakes a checkpointer sleeping with nothing to do, so the
+    /// record is checkpointed within one interval, and wakes it at once when enough records wait.
+    /// </summary>
     public void Nudge(long lastLsn)
     {
-        if (lastLsn - Volatile.Read(ref _checkpointLsn) >= _triggerRecordCount && _signal.CurrentCount == 0)
+        if ((Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
+            || (lastLsn - Volatile.Read(ref _checkpointLsn) >= _triggerRecordCount && _signal.CurrentCount == 0))
         {
             _signal.Release();
         }
@@ -149,17 +154,53 @@ internal sealed class Checkpointer : IDisposable
         _signal.Dispose();
     }
 
+    /// <remarks>
+    /// With nothing to checkpoint the thread sleeps until an append or a waiter wakes it: an idle
+    /// gateway must not wake its CPU every interval for nothing. A failed checkpoint leaves records
+    /// pending, so it is retried each interval as before.
+    /// </remarks>
     private void Run()
     {
         while (!_stopping)
         {
-            _signal.Wait(_interval);
+            bool wokeFromIdle = false;
+            if (_wal.LastLsn <= CheckpointLsn)
+            {
+                wokeFromIdle = true;
+                Volatile.Write(ref _idle, 1);
+                // Re-check after announcing idleness so an append in between is not missed.
+                if (_wal.LastLsn <= CheckpointLsn && !_stopping)
+                {
+                    _signal.Wait();
+                }
+
+                Volatile.Write(ref _idle, 0);
+                if (_stopping)
+                {
+                    return;
+                }
+            }
+
+            // A waiter (CheckpointAsync) may have been the one to wake us: it must not wait an interval.
+            if (!(wokeFromIdle && HasWaiters()))
+            {
+                _signal.Wait(_interval);
+            }
+
             if (_stopping)
             {
                 return;
             }
 
             RunOnce();
+        }
+    }
+
+    private bool HasWaiters()
+    {
+        lock (_waiterLock)
+        {
+            return _waiters.Count > 0;
         }
     }
 

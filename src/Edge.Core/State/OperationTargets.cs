@@ -78,15 +78,9 @@ public static class OperationTargets
             }
 
             position += read;
-            // Each reading: a zigzag varint timestamp delta, then an 8-byte value.
-            for (ulong i = 0; i < count; i++)
+            if (!TimeSeries.TimeSeriesBatchCodec.TrySkipReadings(body, ref position, count))
             {
-                if (!VarInt.TryRead(body[position..], out _, out read) || body.Length - position - read < 8)
-                {
-                    return false;
-                }
-
-                position += read + 8;
+                return false;
             }
         }
 

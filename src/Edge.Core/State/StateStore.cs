@@ -207,12 +207,14 @@ internal sealed class StateStore : IDisposable
 
     private static ulong NewReplicaId()
     {
-        Span<byte> bytes = stackalloc byte[8];
+        // Guid.NewGuid draws from the OS's secure generator without loading OpenSSL (which
+        // RandomNumberGenerator does on Linux: megabytes of resident memory for eight bytes).
+        Span<byte> bytes = stackalloc byte[16];
         ulong id;
         do
         {
-            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
-            id = BitConverter.ToUInt64(bytes);
+            _ = Guid.NewGuid().TryWriteBytes(bytes);
+            id = BitConverter.ToUInt64(bytes) ^ BitConverter.ToUInt64(bytes[8..]);
         }
         while (id == 0); // 0 means "no replica" in encodings
         return id;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using CortexEdge.Core.Binary;
@@ -6,25 +7,44 @@ namespace CortexEdge.Core.TimeSeries;
 
 /// <summary>
 /// The body of a <see cref="Wal.WalRecordKind.TimeSeriesBatch"/> record (after the operation
-/// header). Version 1, little endian:
+/// header). Version 2, little endian:
 /// <code>
-/// u8 version (1)   u8 kind (1 append, 2 drop-before, 3 delete-series)
-/// append:       varint groups; per group: varint name bytes, UTF-8 name, varint count,
-///               then per reading: zigzag varint (timestamp − previous timestamp, the first from 0), f64 value
+/// u8 version (2)   u8 kind (1 append, 2 drop-before, 3 delete-series)
+/// append:       varint groups; per group: varint name bytes, UTF-8 name, varint count, u8 encoding, then
+///   encoding 0 (varint):  per reading: zigzag varint (timestamp − previous timestamp, the first from 0), f64 value
+///   encoding 1 (Gorilla XOR), 2 + d (Gorilla decimal, d = 0..9 digits):
+///                         zigzag varint first timestamp, f64 first value, varint payload bytes,
+///                         <see cref="GorillaEncoder"/> payload of the readings after the first
 /// drop-before:  varint name bytes, UTF-8 name, i64 cutoff
 /// delete:       varint name bytes, UTF-8 name
 /// </code>
+/// A group whose timestamps strictly increase (what ingest produces) is written with the chunk
+/// codec's Gorilla scheme when that is smaller, which takes a few bits per regular reading instead
+/// of 9+ bytes: the WAL is most of the flash a gateway writes. Other groups (any order, duplicates)
+/// use the varint encoding. Version 1 bodies (the varint encoding without the encoding byte) still
+/// decode, so older logs recover and older peers' ops are accepted.
 /// Decoding checks every length, name, count (total at most <see cref="TimeSeriesLimits.BatchReadingsMax"/>),
-/// timestamp range and that nothing trails: a failure is <see cref="EdgeCorruptionException"/> with
+/// timestamp range, the Gorilla payload and that nothing trails: a failure is <see cref="EdgeCorruptionException"/> with
 /// <see cref="EdgeErrorCode.TimeSeriesBatchMalformed"/>.
 /// </summary>
 internal static class TimeSeriesBatchCodec
 {
-    public const byte Version = 1;
+    public const byte Version = 2;
+
+    /// <summary>The first version: append groups in the varint encoding, without an encoding byte.</summary>
+    public const byte Version1 = 1;
+
+    private const byte EncodingVarint = 0;
+    private const byte EncodingGorillaXor = 1;
+    private const byte EncodingGorillaDecimal = 2; // + decimal digits
+
+    /// <summary>Bytes a group may take besides its name and readings: count, encoding, first timestamp and value, payload length.</summary>
+    private const int GroupOverheadBytesMax = VarInt.UInt64BytesMax + 1 + VarInt.UInt64BytesMax + 8 + VarInt.UInt64BytesMax;
 
     /// <summary>Bytes that always suffice for an append of these groups.</summary>
     public static int MaxAppendBytes(int groupCount, int readingCount) =>
-        2 + VarInt.UInt64BytesMax + (groupCount * (2 * VarInt.UInt64BytesMax + TimeSeriesLimits.SeriesNameBytesMax)) + (readingCount * (VarInt.UInt64BytesMax + 8));
+        2 + VarInt.UInt64BytesMax + (groupCount * (VarInt.UInt64BytesMax + TimeSeriesLimits.SeriesNameBytesMax + GroupOverheadBytesMax))
+        + (readingCount * Math.Max(VarInt.UInt64BytesMax + 8, GorillaEncoder.ReadingBytesMax));
 
     /// <summary>Writes an append of one series.</summary>
     public static int WriteAppend(Span<byte> destination, string series, ReadOnlySpan<TimeSeriesReading> readings)
@@ -77,9 +97,10 @@ internal static class TimeSeriesBatchCodec
             throw Malformed(location, 0, $"{body.Length} bytes is shorter than the 2-byte prefix");
         }
 
-        if (body[0] != Version)
+        byte version = body[0];
+        if (version is not (Version1 or Version))
         {
-            throw Malformed(location, 0, $"version {body[0]} is not {Version}");
+            throw Malformed(location, 0, $"version {version} is not {Version1} or {Version}");
         }
 
         var kind = (TimeSeriesOperationKind)body[1];
@@ -106,34 +127,20 @@ internal static class TimeSeriesBatchCodec
                         throw Malformed(location, position, $"reading count {count} (batch total {total}) is outside 1..{TimeSeriesLimits.BatchReadingsMax}");
                     }
 
-                    // Each reading takes at least 9 bytes: refuse counts the body cannot hold before allocating.
-                    if ((long)count * 9 > body.Length - position)
+                    byte encoding = EncodingVarint;
+                    if (version != Version1)
                     {
-                        throw Malformed(location, position, $"{count} readings cannot fit in the {body.Length - position} bytes left");
-                    }
-
-                    var readings = new TimeSeriesReading[count];
-                    long timestamp = 0;
-                    for (int i = 0; i < readings.Length; i++)
-                    {
-                        long delta = ZigZagDecode(ReadVarInt(body, ref position, location));
-                        long next = unchecked(timestamp + delta);
-                        // Both stay within ±2^62, so a valid delta never overflows; an overflow shows as a sign flip.
-                        if (next is < TimeSeriesLimits.TimestampMin or > TimeSeriesLimits.TimestampMax || (delta > 0 && next < timestamp) || (delta < 0 && next > timestamp))
+                        if (position >= body.Length)
                         {
-                            throw Malformed(location, position, $"timestamp {next} of reading {i} in series '{series}' is outside the allowed range");
+                            throw Malformed(location, position, $"series '{series}' has no encoding byte");
                         }
 
-                        timestamp = next;
-                        if (body.Length - position < 8)
-                        {
-                            throw Malformed(location, position, $"reading {i} of series '{series}' has no value");
-                        }
-
-                        readings[i] = new TimeSeriesReading(timestamp, BinaryPrimitives.ReadDoubleLittleEndian(body[position..]));
-                        position += 8;
+                        encoding = body[position++];
                     }
 
+                    TimeSeriesReading[] readings = encoding == EncodingVarint
+                        ? ReadVarintReadings(body, ref position, location, series, count)
+                        : ReadGorillaReadings(body, ref position, location, series, count, encoding);
                     operation.Groups.Add((series, readings));
                 }
 
@@ -167,6 +174,17 @@ internal static class TimeSeriesBatchCodec
     {
         int position = WriteName(destination, series);
         position += VarInt.Write(destination[position..], (ulong)readings.Length);
+        int varintBytes = VarintReadingsBytes(readings);
+        if (readings.Length > 1 && IsStrictlyIncreasing(readings))
+        {
+            int gorilla = WriteGorillaReadings(destination[position..], readings, varintBytes);
+            if (gorilla > 0)
+            {
+                return position + gorilla;
+            }
+        }
+
+        destination[position++] = EncodingVarint;
         long previous = 0;
         foreach (TimeSeriesReading reading in readings)
         {
@@ -177,6 +195,258 @@ internal static class TimeSeriesBatchCodec
         }
 
         return position;
+    }
+
+    /// <summary>Bytes of the varint encoding of <paramref name="readings"/> (after the encoding byte).</summary>
+    private static int VarintReadingsBytes(ReadOnlySpan<TimeSeriesReading> readings)
+    {
+        int bytes = 0;
+        long previous = 0;
+        foreach (TimeSeriesReading reading in readings)
+        {
+            bytes += VarInt.SizeOf(ZigZagEncode(reading.Timestamp - previous)) + 8;
+            previous = reading.Timestamp;
+        }
+
+        return bytes;
+    }
+
+    private static bool IsStrictlyIncreasing(ReadOnlySpan<TimeSeriesReading> readings)
+    {
+        for (int i = 1; i < readings.Length; i++)
+        {
+            if (readings[i].Timestamp <= readings[i - 1].Timestamp)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the Gorilla encoding (encoding byte included) when it is smaller than
+    /// <paramref name="varintBytes"/>; returns its length, or 0 when the varint encoding is to be used.
+    /// Decimal values are tried first, then XOR when decimal takes more than 4 bits per reading (as
+    /// <see cref="ChunkCodec"/> does); the smaller is kept.
+    /// </summary>
+    private static int WriteGorillaReadings(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int varintBytes)
+    {
+        int digits = FindDecimalDigits(readings);
+        int length = WriteGorilla(destination, readings, digits);
+        if (digits >= 0 && (length * 2L) > readings.Length)
+        {
+            byte[] scratch = ArrayPool<byte>.Shared.Rent(GroupOverheadBytesMax + GorillaEncoder.MaxPayloadBytes(readings.Length));
+            try
+            {
+                int xorLength = WriteGorilla(scratch, readings, -1);
+                if (xorLength < length)
+                {
+                    scratch.AsSpan(0, xorLength).CopyTo(destination);
+                    length = xorLength;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+        }
+
+        return length < 1 + varintBytes ? length : 0;
+    }
+
+    private static int WriteGorilla(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int decimalDigits)
+    {
+        int position = 0;
+        destination[position++] = decimalDigits < 0 ? EncodingGorillaXor : (byte)(EncodingGorillaDecimal + decimalDigits);
+        position += VarInt.Write(destination[position..], ZigZagEncode(readings[0].Timestamp));
+        BinaryPrimitives.WriteDoubleLittleEndian(destination[position..], readings[0].Value);
+        position += 8;
+
+        // The payload length comes before the payload: encode after a gap sized for the largest
+        // length, then close the gap.
+        int gap = VarInt.SizeOf((ulong)GorillaEncoder.MaxPayloadBytes(readings.Length));
+        Span<byte> payload = destination[(position + gap)..];
+        var encoder = new GorillaEncoder(payload, readings[0].Timestamp, readings[0].Value, decimalDigits);
+        for (int i = 1; i < readings.Length; i++)
+        {
+            encoder.Append(readings[i].Timestamp, readings[i].Value);
+        }
+
+        int payloadBytes = encoder.Complete();
+        int lengthBytes = VarInt.Write(destination[position..], (ulong)payloadBytes);
+        if (lengthBytes != gap)
+        {
+            payload[..payloadBytes].CopyTo(destination[(position + lengthBytes)..]);
+        }
+
+        return position + lengthBytes + payloadBytes;
+    }
+
+    /// <summary>As <see cref="DecimalScale.FindDigits"/>, over the readings' values.</summary>
+    private static int FindDecimalDigits(ReadOnlySpan<TimeSeriesReading> readings)
+    {
+        int digits = 0;
+        foreach (TimeSeriesReading reading in readings)
+        {
+            while (!DecimalScale.TryScale(reading.Value, digits, out _))
+            {
+                if (++digits > DecimalScale.DigitsMax)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        // A value that scaled at fewer digits does not always scale at more; check them all again.
+        foreach (TimeSeriesReading reading in readings)
+        {
+            if (!DecimalScale.TryScale(reading.Value, digits, out _))
+            {
+                return -1;
+            }
+        }
+
+        return digits;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="position"/> past one append group's readings (after its count) without
+    /// decoding them, for readers that want the series names only. False when the body is too short
+    /// or the encoding unknown (nothing is checked beyond what skipping needs).
+    /// </summary>
+    public static bool TrySkipReadings(ReadOnlySpan<byte> body, ref int position, ulong count)
+    {
+        byte encoding = EncodingVarint;
+        if (body[0] != Version1)
+        {
+            if (position >= body.Length)
+            {
+                return false;
+            }
+
+            encoding = body[position++];
+        }
+
+        if (encoding == EncodingVarint)
+        {
+            // Each reading: a zigzag varint timestamp delta, then an 8-byte value.
+            for (ulong i = 0; i < count; i++)
+            {
+                if (!VarInt.TryRead(body[position..], out _, out int read) || body.Length - position - read < 8)
+                {
+                    return false;
+                }
+
+                position += read + 8;
+            }
+
+            return true;
+        }
+
+        // Gorilla: first timestamp, first value, payload length, payload.
+        if (encoding > EncodingGorillaDecimal + DecimalScale.DigitsMax || !VarInt.TryRead(body[position..], out _, out int timestampBytes) || body.Length - position - timestampBytes < 8)
+        {
+            return false;
+        }
+
+        position += timestampBytes + 8;
+        if (!VarInt.TryRead(body[position..], out ulong payloadBytes, out int lengthBytes) || payloadBytes > (ulong)(body.Length - position - lengthBytes))
+        {
+            return false;
+        }
+
+        position += lengthBytes + (int)payloadBytes;
+        return true;
+    }
+
+    private static TimeSeriesReading[] ReadVarintReadings(ReadOnlySpan<byte> body, ref int position, string location, string series, ulong count)
+    {
+        // Each reading takes at least 9 bytes: refuse counts the body cannot hold before allocating.
+        if ((long)count * 9 > body.Length - position)
+        {
+            throw Malformed(location, position, $"{count} readings cannot fit in the {body.Length - position} bytes left");
+        }
+
+        var readings = new TimeSeriesReading[count];
+        long timestamp = 0;
+        for (int i = 0; i < readings.Length; i++)
+        {
+            long delta = ZigZagDecode(ReadVarInt(body, ref position, location));
+            long next = unchecked(timestamp + delta);
+            // Both stay within ±2^62, so a valid delta never overflows; an overflow shows as a sign flip.
+            if (next is < TimeSeriesLimits.TimestampMin or > TimeSeriesLimits.TimestampMax || (delta > 0 && next < timestamp) || (delta < 0 && next > timestamp))
+            {
+                throw Malformed(location, position, $"timestamp {next} of reading {i} in series '{series}' is outside the allowed range");
+            }
+
+            timestamp = next;
+            if (body.Length - position < 8)
+            {
+                throw Malformed(location, position, $"reading {i} of series '{series}' has no value");
+            }
+
+            readings[i] = new TimeSeriesReading(timestamp, BinaryPrimitives.ReadDoubleLittleEndian(body[position..]));
+            position += 8;
+        }
+
+        return readings;
+    }
+
+    private static TimeSeriesReading[] ReadGorillaReadings(ReadOnlySpan<byte> body, ref int position, string location, string series, ulong count, byte encoding)
+    {
+        int decimalDigits = encoding == EncodingGorillaXor ? -1 : encoding - EncodingGorillaDecimal;
+        if (decimalDigits > DecimalScale.DigitsMax)
+        {
+            throw Malformed(location, position - 1, $"unknown encoding {encoding} of series '{series}'");
+        }
+
+        if (count < 2)
+        {
+            throw Malformed(location, position, $"series '{series}' has a Gorilla encoding for {count} reading");
+        }
+
+        long first = ZigZagDecode(ReadVarInt(body, ref position, location));
+        if (first is < TimeSeriesLimits.TimestampMin or > TimeSeriesLimits.TimestampMax)
+        {
+            throw Malformed(location, position, $"first timestamp {first} of series '{series}' is outside the allowed range");
+        }
+
+        if (body.Length - position < 8)
+        {
+            throw Malformed(location, position, $"series '{series}' has no first value");
+        }
+
+        double firstValue = BinaryPrimitives.ReadDoubleLittleEndian(body[position..]);
+        position += 8;
+        ulong payloadBytes = ReadVarInt(body, ref position, location);
+        // Each reading after the first takes at least 2 bits: refuse counts the payload cannot hold before allocating.
+        if (payloadBytes > (ulong)(body.Length - position) || (count - 1) > payloadBytes * 4)
+        {
+            throw Malformed(location, position, $"a Gorilla payload of {payloadBytes} bytes for {count} readings of series '{series}' does not fit the {body.Length - position} bytes left");
+        }
+
+        ReadOnlySpan<byte> payload = body.Slice(position, (int)payloadBytes);
+        var readings = new TimeSeriesReading[count];
+        readings[0] = new TimeSeriesReading(first, firstValue);
+        try
+        {
+            var decoder = new GorillaDecoder(payload, first, firstValue, $"{location} offset {position}", decimalDigits);
+            for (int i = 1; i < readings.Length; i++)
+            {
+                decoder.ReadNext(out long timestamp, out double value);
+                readings[i] = new TimeSeriesReading(timestamp, value);
+            }
+
+            decoder.EnsureComplete();
+        }
+        catch (EdgeCorruptionException e) when (e.Code == EdgeErrorCode.ChunkMalformed)
+        {
+            throw new EdgeCorruptionException(EdgeErrorCode.TimeSeriesBatchMalformed, $"{location} offset {position}", $"series '{series}': {e.Message}", e);
+        }
+
+        position += (int)payloadBytes;
+        return readings;
     }
 
     private static int WriteSeriesOperation(Span<byte> destination, TimeSeriesOperationKind kind, string series)

@@ -28,12 +28,14 @@ public sealed class AgentBenchmarks : BenchmarkSuite
     {
         int readings = Math.Max(2000, (int)(50_000 * scale));
         await using BenchmarkMosquitto broker = await BenchmarkMosquitto.StartAsync();
-        var (oursRate, oursBytes) = await IngestIntoEdgeDatabaseAsync(broker.Port, readings, cancellationToken);
-        var (peerRate, peerBytes) = await IngestIntoSqliteRowsAsync(broker.Port, readings, cancellationToken);
+        var (oursRate, oursBytes, oursCreation) = await IngestIntoEdgeDatabaseAsync(broker.Port, readings, cancellationToken);
+        var (peerRate, peerBytes, peerCreation) = await IngestIntoSqliteRowsAsync(broker.Port, readings, cancellationToken);
+        var batching = new SensorIngestOptions();
         report.Compare("ingest, MQTT publish -> durable", "readings/s", oursRate, "SQLite row per reading, same client + batching", peerRate, lowerIsBetter: false,
-            $"{readings:N0} QoS 1 readings, 10 series, Group(10 ms) vs synchronous=FULL");
+            $"{readings:N0} QoS 1 readings, 10 series, batches of <= {batching.BatchMaxReadings} readings / {batching.BatchMaxDelay.TotalMilliseconds:0} ms, Group(10 ms) vs synchronous=FULL");
+        // Creating the database is a one-time cost (schema pages), reported apart from the per-reading figure.
         report.Compare("flash bytes written per reading", "B", oursBytes, "SQLite row per reading", peerBytes, lowerIsBetter: true,
-            "write_bytes from /proc/self/io, including the SQLite checkpoint; target <= 3");
+            $"write_bytes from /proc/self/io once the database exists, through checkpointing and closing it (SQLite WAL copied into the file; creating it: {oursCreation / 1024.0:0} KiB vs {peerCreation / 1024.0:0} KiB, once); target <= 3");
 
         string binary = Environment.GetEnvironmentVariable("CE_BENCH_BINARY") ?? Path.Combine(BinaryBenchmarks.RepositoryRoot(), "out/publish/linux-x64/cortex-edge");
         if (!File.Exists(binary))
@@ -51,13 +53,19 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             $"context switches of all threads over {idleWindow.TotalSeconds:0} s idle, per minute");
     }
 
-    private static async Task<(double Rate, double BytesPerReading)> IngestIntoEdgeDatabaseAsync(int port, int count, CancellationToken cancellationToken)
+    private static async Task<(double Rate, double BytesPerReading, long CreationBytes)> IngestIntoEdgeDatabaseAsync(int port, int count, CancellationToken cancellationToken)
     {
         string directory = Directory.CreateTempSubdirectory("ce-bench-agent-").FullName;
         try
         {
+            long creationBefore = WriteBytes();
+            // The agent's own settings: group commit and its checkpoint interval.
+            await using var database = EdgeDatabase.Open(directory, new EdgeDatabaseOptions
+            {
+                Durability = WalDurability.Group(TimeSpan.FromMilliseconds(10)),
+                CheckpointInterval = TimeSpan.FromMilliseconds(new DurabilityConfig().CheckpointIntervalMs),
+            });
             long bytesBefore = WriteBytes();
-            await using var database = EdgeDatabase.Open(directory, new EdgeDatabaseOptions { Durability = WalDurability.Group(TimeSpan.FromMilliseconds(10)) });
             var rules = IngestRule.FromConfig(new IngestConfig { Rules = [new IngestRuleConfig { Topic = "bench/+/temp", Series = "{1}", Format = "number" }] });
             await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000 });
             await subscriber.ConnectAsync(cancellationToken);
@@ -76,7 +84,10 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             stop.Cancel();
             await pump;
             await database.CheckpointAsync(cancellationToken);
-            return (rate, (WriteBytes() - bytesBefore) / (double)count);
+            // Closing runs SQLite's own checkpoint (its WAL into state.db), as the peer's TRUNCATE
+            // checkpoint does: the bytes until the data rests in its final place.
+            await database.DisposeAsync();
+            return (rate, (WriteBytes() - bytesBefore) / (double)count, bytesBefore - creationBefore);
         }
         finally
         {
@@ -84,15 +95,16 @@ public sealed class AgentBenchmarks : BenchmarkSuite
         }
     }
 
-    private static async Task<(double Rate, double BytesPerReading)> IngestIntoSqliteRowsAsync(int port, int count, CancellationToken cancellationToken)
+    private static async Task<(double Rate, double BytesPerReading, long CreationBytes)> IngestIntoSqliteRowsAsync(int port, int count, CancellationToken cancellationToken)
     {
         string directory = Directory.CreateTempSubdirectory("ce-bench-agent-sqlite-").FullName;
         try
         {
-            long bytesBefore = WriteBytes();
+            long creationBefore = WriteBytes();
             await using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "rows.db")}");
             connection.Open();
             Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE readings(series TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY(series, ts)) WITHOUT ROWID;");
+            long bytesBefore = WriteBytes();
             await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000 });
             await subscriber.ConnectAsync(cancellationToken);
             await subscriber.SubscribeAsync("bench/+/temp", MqttQualityOfService.AtLeastOnce, cancellationToken);
@@ -105,17 +117,18 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             Task publishing = PublishAsync(port, count, cancellationToken);
             int stored = 0;
             var lastTs = new Dictionary<string, long>();
-            // Same batching as the agent: up to 1000 readings or 100 ms per transaction.
+            // Same batching as the agent: up to BatchMaxReadings readings or BatchMaxDelay per transaction.
+            var batching = new SensorIngestOptions();
             while (stored < count)
             {
                 using SqliteTransaction transaction = connection.BeginTransaction();
                 insert.Transaction = transaction;
                 var batchStart = Stopwatch.StartNew();
                 int inBatch = 0;
-                while (inBatch < 1000 && batchStart.ElapsedMilliseconds < 100 && stored + inBatch < count)
+                while (inBatch < batching.BatchMaxReadings && batchStart.Elapsed < batching.BatchMaxDelay && stored + inBatch < count)
                 {
                     using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    wait.CancelAfter(TimeSpan.FromMilliseconds(100));
+                    wait.CancelAfter(batching.BatchMaxDelay);
                     MqttMessage message;
                     try
                     {
@@ -144,7 +157,7 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             double rate = count / stopwatch.Elapsed.TotalSeconds;
             await publishing;
             Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
-            return (rate, (WriteBytes() - bytesBefore) / (double)count);
+            return (rate, (WriteBytes() - bytesBefore) / (double)count, bytesBefore - creationBefore);
         }
         finally
         {

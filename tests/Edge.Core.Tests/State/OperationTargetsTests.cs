@@ -46,6 +46,20 @@ public sealed class OperationTargetsTests
     }
 
     [Fact]
+    public void Any_TimeSeriesAppendInGorillaAndVersion1Encodings_ReadsEverySeries()
+    {
+        // Increasing timestamps: the groups are written in the Gorilla encoding.
+        TimeSeriesReading[] readings = [.. Enumerable.Range(0, 50).Select(i => new TimeSeriesReading(1_700_000_000_000 + (i * 1000), 20 + (i * 0.1)))];
+        byte[] buffer = new byte[TimeSeriesBatchCodec.MaxAppendBytes(2, 100)];
+        int length = TimeSeriesBatchCodec.WriteAppend(buffer, [("site.temp", readings), ("site.hum", readings)]);
+        Assert.Equal(["site.temp", "site.hum"], Names(WalRecordKind.TimeSeriesBatch, buffer[..length]));
+
+        // Version 1: groups without an encoding byte.
+        byte[] version1 = [1, 1, 2, 1, (byte)'a', 1, 2, .. BitConverter.GetBytes(1.0), 1, (byte)'b', 1, 4, .. BitConverter.GetBytes(2.0)];
+        Assert.Equal(["a", "b"], Names(WalRecordKind.TimeSeriesBatch, version1));
+    }
+
+    [Fact]
     public void Any_TimeSeriesDeleteAndDropBefore_ReadTheSeries()
     {
         byte[] buffer = new byte[TimeSeriesBatchCodec.MaxSeriesOperationBytes];

@@ -19,7 +19,10 @@ public sealed class TimeSeriesBatchCodecTests
             {
                 int count = random.Next(1, 300);
                 long[] timestamps = SeriesGenerator.Timestamps(random, count);
-                random.Shuffle(timestamps); // any order, negative deltas included
+                if (random.Next(2) == 0)
+                {
+                    random.Shuffle(timestamps); // any order, negative deltas included (varint encoding)
+                }
                 double[] values = SeriesGenerator.Values(random, count);
                 groups.Add(("série/" + random.Next(1000) + "/温度", timestamps.Zip(values, (t, v) => new TimeSeriesReading(t, v)).ToArray()));
             }
@@ -40,6 +43,45 @@ public sealed class TimeSeriesBatchCodecTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void WriteAppend_RegularSensorReadings_TakeUnderTwoBytesPerReading()
+    {
+        // What ingest writes: arrival-stamped readings a few ms apart, decimal values.
+        var random = new Random(7);
+        var readings = new TimeSeriesReading[1000];
+        long timestamp = 1_700_000_000_000;
+        for (int i = 0; i < readings.Length; i++)
+        {
+            timestamp += random.Next(1, 4);
+            readings[i] = new TimeSeriesReading(timestamp, 20 + ((i % 100) * 0.01));
+        }
+
+        byte[] buffer = new byte[TimeSeriesBatchCodec.MaxAppendBytes(1, readings.Length)];
+        int length = TimeSeriesBatchCodec.WriteAppend(buffer, "site/s1.temp", readings);
+        Assert.True(length < 2 * readings.Length, $"{length} bytes for {readings.Length} readings");
+        TimeSeriesOperation decoded = TimeSeriesBatchCodec.Decode(buffer.AsSpan(0, length), "test");
+        Assert.Equal(readings, decoded.Groups[0].Readings);
+    }
+
+    [Fact]
+    public void Decode_Version1Body_StillDecodes()
+    {
+        // Version 1 (logs and peers from before the Gorilla encoding): no encoding byte per group.
+        byte[] body = [1, 1, 1, 1, (byte)'s', 2, 20, .. BitConverter.GetBytes(1.5), 2, .. BitConverter.GetBytes(-2.0)];
+        TimeSeriesOperation decoded = TimeSeriesBatchCodec.Decode(body, "test");
+        Assert.Equal("s", decoded.Groups[0].Series);
+        Assert.Equal([new TimeSeriesReading(10, 1.5), new TimeSeriesReading(11, -2.0)], decoded.Groups[0].Readings);
+    }
+
+    [Fact]
+    public void WriteAppend_UnorderedOrDuplicateTimestamps_KeepOrderAndDuplicates()
+    {
+        TimeSeriesReading[] readings = [new(30, 1), new(10, 2), new(10, 3), new(20, 4)];
+        byte[] buffer = new byte[TimeSeriesBatchCodec.MaxAppendBytes(1, readings.Length)];
+        int length = TimeSeriesBatchCodec.WriteAppend(buffer, "s", readings);
+        Assert.Equal(readings, TimeSeriesBatchCodec.Decode(buffer.AsSpan(0, length), "test").Groups[0].Readings);
     }
 
     [Fact]
@@ -71,7 +113,9 @@ public sealed class TimeSeriesBatchCodecTests
             else
             {
                 int count = random.Next(1, 20);
-                var readings = SeriesGenerator.Timestamps(random, count).Select(t => new TimeSeriesReading(t, SeriesGenerator.RandomValue(random))).ToArray();
+                // Sorted timestamps with decimal or any values: both Gorilla encodings and the varint one.
+                double[] values = random.Next(2) == 0 ? SeriesGenerator.Values(random, count) : [.. Enumerable.Range(0, count).Select(_ => SeriesGenerator.RandomValue(random))];
+                var readings = SeriesGenerator.Timestamps(random, count).Zip(values, (t, v) => new TimeSeriesReading(t, v)).ToArray();
                 byte[] valid = new byte[TimeSeriesBatchCodec.MaxAppendBytes(1, count)];
                 int length = random.Next(3) switch
                 {
