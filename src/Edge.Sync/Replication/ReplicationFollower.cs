@@ -86,6 +86,8 @@ public sealed class ReplicationFollower : IAsyncDisposable
     {
         var output = new List<byte[]>();
         MqttClient client = _client!;
+        // One channel wait outstanding across ticks, not one cancelled per tick (ReplicationTick).
+        var tick = new ReplicationTick(client.Messages, TimeSpan.FromMilliseconds(5));
         string statusTopic = ReplicationTopics.Status(_fleet, _name);
         while (!stop.IsCancellationRequested)
         {
@@ -122,16 +124,7 @@ public sealed class ReplicationFollower : IAsyncDisposable
             }
 
             output.Clear();
-            try
-            {
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                tick.CancelAfter(5);
-                await client.Messages.WaitToReadAsync(tick.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // tick elapsed (or stopping)
-            }
+            await tick.WaitAsync(stop).ConfigureAwait(false);
         }
     }
 

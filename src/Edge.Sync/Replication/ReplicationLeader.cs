@@ -24,6 +24,10 @@ public sealed class ReplicationLeader : IAsyncDisposable
     private MqttClient? _client;
     private CancellationTokenSource? _stop;
     private Task? _loop;
+    private ReplicationTick? _tick;
+
+    /// <summary>The serving loop's pauses (ticks, and waits started on the client's channel); null before start.</summary>
+    internal ReplicationTick? Tick => Volatile.Read(ref _tick);
 
     /// <summary>Creates the service (nothing runs until <see cref="StartAsync"/>).</summary>
     public ReplicationLeader(EdgeDatabase database, MqttClientOptions mqttOptions, string fleet, ReplicationLeaderOptions? options = null)
@@ -214,6 +218,8 @@ public sealed class ReplicationLeader : IAsyncDisposable
     {
         var output = new List<OutgoingFrame>();
         MqttClient client = _client!;
+        var tick = new ReplicationTick(client.Messages, TimeSpan.FromMilliseconds(5));
+        Volatile.Write(ref _tick, tick);
         while (!stop.IsCancellationRequested)
         {
             long now = Environment.TickCount64;
@@ -243,16 +249,7 @@ public sealed class ReplicationLeader : IAsyncDisposable
             Volatile.Write(ref _replicas, _protocol.GetReplicas());
             RetentionHolder = _protocol.RetentionHolder;
             CompleteWaiters();
-            try
-            {
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                tick.CancelAfter(5);
-                await client.Messages.WaitToReadAsync(tick.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // tick elapsed (or stopping)
-            }
+            await tick.WaitAsync(stop).ConfigureAwait(false);
         }
     }
 

@@ -151,6 +151,23 @@ public sealed class ReplicationBrokerTests : IDisposable
     }
 
     [Fact]
+    public async Task Leader_IdleWithoutReplicas_KeepsOneChannelWaitAcrossTicks()
+    {
+        // An idle leader ticks every 5 ms; a wait cancelled per tick stayed queued in the client's
+        // channel on .NET 9 (the AOT runtime) until a message came, and with no replica none comes:
+        // the leader agent grew by ~100 KB/s. The waits started must follow messages, not ticks.
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync();
+        await using EdgeDatabase leaderDb = EdgeDatabase.Open(Path.Combine(_root, "leader"));
+        await using var leader = new ReplicationLeader(leaderDb, Mqtt(broker, "leader"), "f5");
+        await leader.StartAsync();
+
+        await WaitUntilAsync(() => leader.Tick is { Ticks: >= 200 }, CatchUpTimeout, () => $"leader ticked {leader.Tick?.Ticks ?? 0} times");
+
+        // The only messages are the leader's own retained leadership record echoed back (at most a couple).
+        Assert.InRange(leader.Tick!.WaitsStarted, 1, 3);
+    }
+
+    [Fact]
     public async Task Promote_OldLeaderFenced_CannotAcknowledge_ReplicaRefusesItsStream()
     {
         await using MosquittoBroker broker = await MosquittoBroker.StartAsync();
