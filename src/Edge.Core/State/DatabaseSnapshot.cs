@@ -71,22 +71,7 @@ public sealed class DatabaseSnapshot : IDisposable
     }
 
     /// <summary>Continues a CRC32C over <paramref name="data"/> from <paramref name="crc"/> (0 to start).</summary>
-    public static uint ComputeChecksum(ReadOnlySpan<byte> data, uint crc)
-    {
-        uint state = ~crc;
-        while (data.Length >= 8)
-        {
-            state = BitOperations.Crc32C(state, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            data = data[8..];
-        }
-
-        foreach (byte b in data)
-        {
-            state = BitOperations.Crc32C(state, b);
-        }
-
-        return ~state;
-    }
+    public static uint ComputeChecksum(ReadOnlySpan<byte> data, uint crc) => Binary.Crc32C.Append(crc, data);
 
     /// <summary>Closes and deletes the snapshot file.</summary>
     public void Dispose()

@@ -1,3 +1,4 @@
+using CortexEdge.Core.Binary;
 using System.Buffers.Binary;
 
 namespace CortexEdge.Core.TimeSeries;
@@ -97,7 +98,7 @@ public readonly record struct ChunkHeader
 
     /// <summary>Computes the CRC of a whole chunk (header bytes 0..79 and the payload).</summary>
     internal static uint ComputeCrc(ReadOnlySpan<byte> chunk) =>
-        ChunkChecksum.Append(ChunkChecksum.Append(0, chunk[..CrcOffset]), chunk[Size..]);
+        Crc32C.Append(Crc32C.Append(0, chunk[..CrcOffset]), chunk[Size..]);
 
     /// <summary>
     /// Reads and checks a chunk's header: length, version, flags, counts, time order, payload size

@@ -116,7 +116,7 @@ public sealed partial class VectorCollection
                     BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(16), token);
                     BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(24), writer.Length);
                     BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(32), writer.Crc);
-                    BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(IndexHeaderCrcOffset), Crc32C(0, header.AsSpan(0, IndexHeaderCrcOffset)));
+                    BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(IndexHeaderCrcOffset), Binary.Crc32C.Append(0, header.AsSpan(0, IndexHeaderCrcOffset)));
                     stream.Position = 0;
                     stream.Write(header);
                     stream.Flush(flushToDisk: true);
@@ -214,23 +214,6 @@ public sealed partial class VectorCollection
         }
     }
 
-    private static uint Crc32C(uint crc, ReadOnlySpan<byte> data)
-    {
-        uint state = ~crc;
-        while (data.Length >= 8)
-        {
-            state = BitOperations.Crc32C(state, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            data = data[8..];
-        }
-
-        foreach (byte b in data)
-        {
-            state = BitOperations.Crc32C(state, b);
-        }
-
-        return ~state;
-    }
-
     private static void TryDelete(string path)
     {
         try
@@ -305,7 +288,7 @@ public sealed partial class VectorCollection
                 throw Corrupt(indexPath, 0, "the file is not a CortexEdge vector index file (bad magic)");
             }
 
-            if (BinaryPrimitives.ReadUInt32LittleEndian(header[IndexHeaderCrcOffset..]) != Crc32C(0, header[..IndexHeaderCrcOffset]))
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header[IndexHeaderCrcOffset..]) != Binary.Crc32C.Append(0, header[..IndexHeaderCrcOffset]))
             {
                 throw Corrupt(indexPath, 0, "the header fails its CRC-32C");
             }
@@ -337,7 +320,7 @@ public sealed partial class VectorCollection
             uint crc = 0;
             for (long offset = 0; offset < payloadLength; offset += 1 << 30)
             {
-                crc = Crc32C(crc, new ReadOnlySpan<byte>(start + IndexHeaderBytes + offset, (int)Math.Min(1 << 30, payloadLength - offset)));
+                crc = Binary.Crc32C.Append(crc, new ReadOnlySpan<byte>(start + IndexHeaderBytes + offset, (int)Math.Min(1 << 30, payloadLength - offset)));
             }
 
             if (crc != BinaryPrimitives.ReadUInt32LittleEndian(header[32..]))
@@ -511,14 +494,14 @@ public sealed partial class VectorCollection
             }
 
             Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_used));
-            Crc = Crc32C(Crc, _buffer.AsSpan(_used, byteCount));
+            Crc = Binary.Crc32C.Append(Crc, _buffer.AsSpan(_used, byteCount));
             _used += byteCount;
             Length += byteCount;
         }
 
         internal void Bytes(ReadOnlySpan<byte> data)
         {
-            Crc = Crc32C(Crc, data);
+            Crc = Binary.Crc32C.Append(Crc, data);
             Length += data.Length;
             if (data.Length > _buffer.Length - _used)
             {

@@ -48,6 +48,7 @@ public sealed class ReplicationLeader : IAsyncDisposable
     public bool IsFenced => Volatile.Read(ref _fenceReason) is not null;
 
     private string? _fenceReason;
+    private int _fencing; // 1 once Fence has begun (it runs once)
 
     /// <summary>The replicas as last seen (updated by the loop).</summary>
     public IReadOnlyList<ReplicaProgress> GetReplicas() => Volatile.Read(ref _replicas);
@@ -174,10 +175,12 @@ public sealed class ReplicationLeader : IAsyncDisposable
 
     private void Fence(string reason)
     {
-        if (Interlocked.CompareExchange(ref _fenceReason, reason, null) is null)
+        if (Interlocked.Exchange(ref _fencing, 1) == 0)
         {
             _protocol.Fence(reason);
             _database.SetWriteFence($"fenced: {reason}");
+            // Published last: whoever sees IsFenced also finds the database refusing writes.
+            Volatile.Write(ref _fenceReason, reason);
             FailWaiters(new ReplicationException(ReplicationErrorCode.NotLeader, $"this node is no longer the leader: {reason}"));
         }
     }

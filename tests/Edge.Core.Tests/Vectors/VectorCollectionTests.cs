@@ -391,8 +391,8 @@ public sealed class VectorCollectionTests : IDisposable
                     int offset = 64 + (random.Next((length - 64) / 4) * 4);
                     int value = random.Next(3) switch { 0 => random.Next(-2, 3), 1 => random.Next(), _ => -random.Next() };
                     System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(mutated.AsSpan(offset), value);
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(32), Core.TimeSeries.ChunkChecksum.Append(0, mutated.AsSpan(64)));
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(44), Core.TimeSeries.ChunkChecksum.Append(0, mutated.AsSpan(0, 44)));
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(32), Core.Binary.Crc32C.Append(0, mutated.AsSpan(64)));
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mutated.AsSpan(44), Core.Binary.Crc32C.Append(0, mutated.AsSpan(0, 44)));
                     break;
             }
 

@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace CortexEdge.Core.TimeSeries;
+namespace CortexEdge.Core.Binary;
 
-/// <summary>CRC-32C (Castagnoli) over spans, hardware-accelerated where the CPU has it (x86 SSE4.2, ARMv8 CRC).</summary>
-internal static class ChunkChecksum
+/// <summary>
+/// CRC-32C (Castagnoli) over spans, hardware-accelerated where the CPU has it (x86 SSE4.2, ARMv8 CRC):
+/// the one checksum of chunks, snapshots and index files (the WAL has its own, specialised to its record layout).
+/// </summary>
+internal static class Crc32C
 {
     /// <summary>Continues a CRC-32C; start with <c>0</c> and chain calls for several spans.</summary>
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
