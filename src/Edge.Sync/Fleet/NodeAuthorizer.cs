@@ -15,7 +15,7 @@ namespace CortexEdge.Sync.Fleet;
 /// </remarks>
 public sealed class NodeAuthorizer
 {
-    private readonly ConcurrentDictionary<string, Counters> _refusals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, NodeRefusalCounters> _refusals = new(StringComparer.Ordinal);
     private readonly ManifestFilter _manifest;
     private long _invalidTopicCount;
 
@@ -50,7 +50,7 @@ public sealed class NodeAuthorizer
             return new NodeAuthorizationResult(false, string.Empty, FleetErrorCode.NodeTopicInvalid, $"Topic '{topic}' is not ce/{Fleet}/<kind>/<node>.");
         }
 
-        Counters counters = _refusals.GetOrAdd(node, static _ => new Counters());
+        NodeRefusalCounters counters = _refusals.GetOrAdd(node, static _ => new NodeRefusalCounters());
         if (!string.Equals(frameNodeId, node, StringComparison.Ordinal))
         {
             Interlocked.Increment(ref counters.Spoofed);
@@ -78,7 +78,7 @@ public sealed class NodeAuthorizer
 
     /// <summary>The refusals counted for <paramref name="node"/> (zeros for a node never refused).</summary>
     public NodeRefusalCounts GetRefusals(string node) =>
-        _refusals.TryGetValue(node, out Counters? counters) ? counters.Snapshot() : new NodeRefusalCounts();
+        _refusals.TryGetValue(node, out NodeRefusalCounters? counters) ? counters.Snapshot() : new NodeRefusalCounts();
 
     /// <summary>Every node with at least one refusal counted.</summary>
     public IReadOnlyDictionary<string, NodeRefusalCounts> GetAllRefusals() =>
@@ -97,19 +97,5 @@ public sealed class NodeAuthorizer
 
         node = levels[3];
         return true;
-    }
-
-    private sealed class Counters
-    {
-        public long Spoofed;
-        public long IdentityMismatch;
-        public long CollectionNotWritable;
-
-        public NodeRefusalCounts Snapshot() => new()
-        {
-            Spoofed = Interlocked.Read(ref Spoofed),
-            IdentityMismatch = Interlocked.Read(ref IdentityMismatch),
-            CollectionNotWritable = Interlocked.Read(ref CollectionNotWritable),
-        };
     }
 }

@@ -28,7 +28,7 @@ public sealed class LeaderSyncSession
     private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
     private readonly List<SyncOp> _scratch = [];
     private readonly Dictionary<ulong, long> _pullVector = [];
-    private readonly ConcurrentDictionary<string, RefusalCounters> _refusals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, NodeRefusalCounters> _refusals = new(StringComparer.Ordinal);
     private long _refusalTotal;
     private CachedSnapshot? _snapshot;
     private DateTimeOffset _lastPurgeAt;
@@ -453,10 +453,10 @@ public sealed class LeaderSyncSession
         actions.Events.Add(new SyncEvent(SyncEventKind.Error, detail, code, message, node));
     }
 
-    private RefusalCounters RefusalsOf(string node)
+    private NodeRefusalCounters RefusalsOf(string node)
     {
         Interlocked.Increment(ref _refusalTotal); // every caller counts one refusal
-        return _refusals.GetOrAdd(node, static _ => new RefusalCounters());
+        return _refusals.GetOrAdd(node, static _ => new NodeRefusalCounters());
     }
 
     private static ulong Mix(ulong x)
@@ -467,19 +467,6 @@ public sealed class LeaderSyncSession
         return x;
     }
 
-    private sealed class RefusalCounters
-    {
-        public long Spoofed;
-        public long IdentityMismatch;
-        public long CollectionNotWritable;
-
-        public NodeRefusalCounts Snapshot() => new()
-        {
-            Spoofed = Interlocked.Read(ref Spoofed),
-            IdentityMismatch = Interlocked.Read(ref IdentityMismatch),
-            CollectionNotWritable = Interlocked.Read(ref CollectionNotWritable),
-        };
-    }
 
     private sealed record CachedSnapshot(ulong Id, long Lsn, byte[] Data, uint Checksum, int Total);
 
