@@ -370,22 +370,7 @@ public sealed class DatabaseSnapshotSyncTests
     // The visible state: documents (with CRDT fields), every series' readings, and the vectors.
     private static string Render(EdgeDatabase db)
     {
-        var text = new System.Text.StringBuilder();
-        foreach (EdgeDocument document in db.Scan(Collection))
-        {
-            text.Append(document.Key).Append('=').Append(document.ToJsonString()).Append('\n');
-        }
-
-        foreach (TimeSeriesInfo series in db.ListSeries().OrderBy(s => s.Name, StringComparer.Ordinal))
-        {
-            text.Append(series.Name).Append(':');
-            foreach (TimeSeriesReading reading in db.ReadRange(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax))
-            {
-                text.Append(reading.Timestamp).Append('/').Append(reading.Value).Append(' ');
-            }
-
-            text.Append('\n');
-        }
+        System.Text.StringBuilder text = DatabaseSyncHarness.Render(db, Collection);
 
         if (db.GetVectorCollectionNames().Contains(Vectors))
         {

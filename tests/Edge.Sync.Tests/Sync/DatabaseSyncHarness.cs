@@ -1,4 +1,6 @@
 using CortexEdge.Core;
+using CortexEdge.Core.Documents;
+using CortexEdge.Core.TimeSeries;
 using CortexEdge.Core.Wal;
 using CortexEdge.Sync.Protocol;
 using CortexEdge.Sync.Sync;
@@ -12,6 +14,29 @@ namespace CortexEdge.Sync.Tests.Sync;
 /// </summary>
 internal sealed class DatabaseSyncHarness : IDisposable
 {
+    /// <summary>The visible state to compare replicas by: every document of <paramref name="collection"/> and every series' readings.</summary>
+    public static System.Text.StringBuilder Render(EdgeDatabase db, string collection)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (EdgeDocument document in db.Scan(collection))
+        {
+            text.Append(document.Key).Append('=').Append(document.ToJsonString()).Append('\n');
+        }
+
+        foreach (TimeSeriesInfo series in db.ListSeries().OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            text.Append(series.Name).Append(':');
+            foreach (TimeSeriesReading reading in db.ReadRange(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax))
+            {
+                text.Append(reading.Timestamp).Append('/').Append(reading.Value).Append(' ');
+            }
+
+            text.Append('\n');
+        }
+
+        return text;
+    }
+
     public const string Fleet = "snapfleet";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "ce-snapsync-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);

@@ -401,26 +401,5 @@ public sealed class EdgeDatabaseSyncTests : IAsyncLifetime
         ReconnectDelayMin = TimeSpan.FromMilliseconds(50), ReconnectDelayMax = TimeSpan.FromSeconds(1),
     });
 
-    // The visible state: every document of the collection and every series' readings.
-    private static string Render(EdgeDatabase db)
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (EdgeDocument document in db.Scan(Collection))
-        {
-            text.Append(document.Key).Append('=').Append(document.ToJsonString()).Append('\n');
-        }
-
-        foreach (TimeSeriesInfo series in db.ListSeries().OrderBy(s => s.Name, StringComparer.Ordinal))
-        {
-            text.Append(series.Name).Append(':');
-            foreach (TimeSeriesReading reading in db.ReadRange(series.Name, TimeSeriesLimits.TimestampMin, TimeSeriesLimits.TimestampMax))
-            {
-                text.Append(reading.Timestamp).Append('/').Append(reading.Value).Append(' ');
-            }
-
-            text.Append('\n');
-        }
-
-        return text.ToString();
-    }
+    private static string Render(EdgeDatabase db) => DatabaseSyncHarness.Render(db, Collection).ToString();
 }
