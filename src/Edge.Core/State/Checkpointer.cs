@@ -67,6 +67,8 @@ internal sealed class Checkpointer : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "cortex-edge checkpointer" };
     }
 
+    private const int BackgroundNiceValue = 10;
+
     /// <summary>Highest LSN durable in SQLite.</summary>
     public long CheckpointLsn => Volatile.Read(ref _checkpointLsn);
 
@@ -161,6 +163,11 @@ internal sealed class Checkpointer : IDisposable
     /// </remarks>
     private void Run()
     {
+        // Background work yields the cores to writers (Linux nice values are per thread): on a
+        // two-core board a checkpoint batch must not stretch the group commit cycle writers wait on.
+        // It still gets idle time (flushes leave the CPU idle) and the lag bound stops writers when
+        // it falls too far behind. Best effort: a failure leaves the default priority.
+        _ = Wal.LinuxNative.SetPriority(Wal.LinuxNative.PriorityProcess, 0, BackgroundNiceValue);
         while (!_stopping)
         {
             bool wokeFromIdle = false;

@@ -19,6 +19,11 @@ internal static partial class LinuxNative
     internal const int ErrnoNotSupported = 95; // EOPNOTSUPP
     internal static readonly nint MapFailed = -1;
 
+    internal const int PriorityProcess = 0;  // PRIO_PROCESS; with who = 0 Linux applies it to the calling thread
+
+    [LibraryImport(Library, EntryPoint = "setpriority", SetLastError = true)]
+    internal static partial int SetPriority(int which, int who, int niceValue);
+
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     internal static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
 

@@ -9,6 +9,13 @@ public sealed class WalOptions
     /// <summary>Largest allowed <see cref="SegmentBytes"/> (one mapping is addressed with 32-bit offsets).</summary>
     public const long SegmentBytesMax = 1L << 30;
 
+    /// <summary>
+    /// Group commit: how long the flusher leaves a forming cohort to its leader before flushing it
+    /// itself (a cohort that does not come back whole). Internal: tests widen it to make the race
+    /// between the two deterministic.
+    /// </summary>
+    internal TimeSpan GroupCohortWait { get; init; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>When appends are acknowledged. Default: <see cref="WalDurability.Group"/>(10 ms).</summary>
     public WalDurability Durability { get; init; } = WalDurability.Group(TimeSpan.FromMilliseconds(10));
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 
 namespace CortexEdge.Core.Wal;
@@ -15,10 +14,10 @@ public sealed partial class WriteAheadLog
     private readonly SemaphoreSlim _flushSignal = new(0);
     private int _flusherIdle; // 1 while the flusher sleeps with nothing to flush
     private int _waiterCount;          // _waiters.Count, readable without the lock (cohort wait)
-    private int _lastReleasedCount;    // waiters the last flush completed: the cohort the next one waits for
-    private long _lastFlushTicks;      // Stopwatch ticks the last flush took: bounds the cohort wait
-    // A returning cohort takes microseconds; past this the spin would only burn a core (slow SD-card flushes).
-    private static readonly long s_cohortWaitTicksMax = Stopwatch.Frequency / 1000;
+    private int _lastReleasedCount;    // waiters the last flush completed: the cohort whose last writer leads the next flush
+    private readonly TimeSpan _cohortWait; // WalOptions.GroupCohortWait
+    // Set once when the flusher stops; the cohort wait sleeps on it (flush requests must not cut it short).
+    private readonly ManualResetEventSlim _stopEvent = new(false, spinCount: 0);
 
     /// <summary>Wakes a flusher sleeping with nothing to flush; called by every append (one read when busy).</summary>
     private void WakeIdleFlusher()
@@ -49,10 +48,10 @@ public sealed partial class WriteAheadLog
     /// flush run now on the calling thread.
     /// </summary>
     /// <remarks>
-    /// Group mode: continuations run on the thread pool, never on the flusher, so user code cannot
-    /// stall or deadlock the flush. (Running them inline would let every released writer append before
-    /// the next flush, about twice the writes per flush, at the price of that risk.) The returned
-    /// ValueTask is pooled: await it once.
+    /// Group mode: the call that completes a cohort of writers runs the group's flush itself, on the
+    /// calling thread, and returns completed (see <see cref="TryLeadFlush"/>); other calls return at
+    /// once. Continuations run on the thread pool, never inside a flush, so user code cannot stall or
+    /// deadlock one. The returned ValueTask is pooled: await it once.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="lsn"/> was not appended yet.</exception>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.WalFaulted"/> when the flush covering
@@ -123,6 +122,7 @@ public sealed partial class WriteAheadLog
         }
 
         DurableWaiter waiter;
+        bool lead;
         lock (_waiterLock)
         {
             // Checked again under the lock the flusher completes and faults waiters under: no lost wake-up.
@@ -141,15 +141,51 @@ public sealed partial class WriteAheadLog
             waiter.Arm(lsn);
             _waiters.Add(waiter);
             Volatile.Write(ref _waiterCount, _waiters.Count);
+            lead = _lastReleasedCount > 1 && _waiters.Count >= _lastReleasedCount;
         }
 
-        RequestFlush();
         if (cancellationToken.CanBeCanceled)
         {
             waiter.RegisterCancellation(cancellationToken);
         }
 
+        if (!lead || !TryLeadFlush())
+        {
+            RequestFlush();
+        }
+
         return new ValueTask(waiter, waiter.Version);
+    }
+
+    /// <summary>
+    /// Group commit's leader: the writer that completes the cohort (as many waiters as the last flush
+    /// released, when that was several) runs the flush on its own thread, at once, instead of waking
+    /// the flusher and waiting for it. The writers a flush releases usually write again at once, so the
+    /// cohort comes back whole and each flush covers all of it; no thread spins for it. A lone writer
+    /// never leads: it would loop on its own thread, each write flushed synchronously, and starve the
+    /// thread pool's other work. False if a flush is under way: the caller then asks the flusher.
+    /// </summary>
+    private bool TryLeadFlush()
+    {
+        if (!_flushLock.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            FlushCore();
+        }
+        catch (EdgeException)
+        {
+            // FlushCore failed every waiter it covered, this one included, and faulted the log.
+        }
+        finally
+        {
+            _flushLock.Exit();
+        }
+
+        return true;
     }
 
     /// <summary>Removes a canceled waiter that is still queued; false if a flush or fault already took it.</summary>
@@ -220,15 +256,12 @@ public sealed partial class WriteAheadLog
                     }
                 }
 
-                long flushStart = Stopwatch.GetTimestamp();
                 try
                 {
                     foreach ((WalSegment segment, long end) in _flushBatch)
                     {
                         segment.FlushTo(end, _pageSize);
                     }
-
-                    Volatile.Write(ref _lastFlushTicks, Stopwatch.GetTimestamp() - flushStart);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -272,6 +305,12 @@ public sealed partial class WriteAheadLog
 
             released.Clear();
             _spareReleased = released;
+        }
+
+        // Writers that arrived during the flush (and could not lead it) are the flusher's now.
+        if (Volatile.Read(ref _waiterCount) > 0)
+        {
+            RequestFlush();
         }
 
         if (failure is not null)
@@ -330,27 +369,32 @@ public sealed partial class WriteAheadLog
     private void StopFlusher()
     {
         _stopping = true;
+        _stopEvent.Set();
         if (_flusherThread is { } thread)
         {
             _flushSignal.Release();
             thread.Join();
         }
 
-        // _flushSignal is not disposed: a late waiter may still signal it, and a SemaphoreSlim whose
-        // wait handle was never asked for holds no OS resource.
+        // _flushSignal and _stopEvent are not disposed: a late waiter may still signal the first, and
+        // neither holds an OS resource while its wait handle was never asked for.
     }
 
     /// <summary>
-    /// Group: flushes as soon as a waiter asks (at once if one asked during the previous flush),
-    /// and at the latest one interval after an unflushed append. Periodic: flushes every interval.
+    /// Group: flushes what no leader flushed (see <see cref="TryLeadFlush"/>): at once when a waiter asks
+    /// and no cohort is forming, else once its leader has made no progress for <see cref="WalOptions.GroupCohortWait"/>
+    /// (a cohort that does not come back whole shrinks the next one); and at the latest one interval
+    /// after an unflushed append. Periodic: flushes every interval.
     /// </summary>
     /// <remarks>
     /// With nothing to flush the flusher sleeps until an append wakes it: an idle gateway must not
-    /// wake its CPU every interval for nothing.
+    /// wake its CPU every interval for nothing. It never spins: on a two-core board a spinning flusher
+    /// takes the core the writers it waits for need.
     /// </remarks>
     private void FlusherLoop()
     {
         TimeSpan interval = _durability.Interval;
+        bool group = _durability.Mode == WalDurabilityMode.Group;
         while (!_stopping)
         {
             if (LastLsn <= DurableLsn)
@@ -369,15 +413,33 @@ public sealed partial class WriteAheadLog
                 }
             }
 
-            _flushSignal.Wait(interval);
+            if (!group)
+            {
+                _flushSignal.Wait(interval);
+            }
+            else if (Volatile.Read(ref _waiterCount) == 0)
+            {
+                // Requests left over from waiters already served must not cut the interval short (the
+                // flusher would flush the next writer's record between its append and its wait). A
+                // waiter counted before the drain is seen by the check after it.
+                while (_flushSignal.Wait(0))
+                {
+                }
+
+                if (Volatile.Read(ref _waiterCount) == 0)
+                {
+                    _flushSignal.Wait(interval);
+                }
+            }
+
             if (_stopping)
             {
                 return;
             }
 
-            if (_durability.Mode == WalDurabilityMode.Group)
+            if (group && LeaderProgressing())
             {
-                AwaitCohort(interval);
+                continue;
             }
 
             Interlocked.Exchange(ref _flushRequested, 0);
@@ -386,48 +448,52 @@ public sealed partial class WriteAheadLog
                 return;
             }
 
-            if (LastLsn > DurableLsn)
+            if (LastLsn <= DurableLsn)
             {
-                try
-                {
-                    FlushCore();
-                }
-                catch (EdgeException)
-                {
-                    // The fault is recorded and already failed the waiters; appends now report it.
-                    return;
-                }
+                continue;
+            }
+
+            if (!_flushLock.TryEnter())
+            {
+                // A leader (or an explicit flush) is under way; when it ends it asks again for the
+                // writers left waiting. Queueing behind it would flush the first one it releases alone.
+                _flushSignal.Wait(interval);
+                continue;
+            }
+
+            try
+            {
+                FlushCore();
+            }
+            catch (EdgeException)
+            {
+                // The fault is recorded and already failed the waiters; appends now report it.
+                return;
+            }
+            finally
+            {
+                _flushLock.Exit();
             }
         }
     }
 
     /// <summary>
-    /// Group commit's cohort wait: the writers the previous flush released usually write again at
-    /// once, but a flush started on the first of them alone would leave the rest for the next one
-    /// (batches would alternate, each half full). So, before flushing, wait until as many writers
-    /// are waiting as the previous flush released, for at most as long as that flush took (and
-    /// never past the group interval nor 1 ms). A lone writer (cohort of one) never waits; a cohort that
-    /// does not come back shrinks the next one, so the wait adapts to the load.
+    /// While waiters form a cohort (fewer than the last flush released), gives its leader one cohort
+    /// wait: true if a flush completed meanwhile (the leaders keep up; the flusher stays out of their
+    /// batches), false if the flusher should flush now. The request flag stays set during the wait,
+    /// so the writers arriving meanwhile do not signal the flusher again.
     /// </summary>
-    /// <remarks>
-    /// The bound is far below a millisecond, below what a timed kernel wait resolves, so this spins
-    /// and yields (giving the core to the writers it waits for) instead of blocking.
-    /// </remarks>
-    private void AwaitCohort(TimeSpan interval)
+    private bool LeaderProgressing()
     {
-        int cohort = Volatile.Read(ref _lastReleasedCount);
-        if (cohort <= 1 || Volatile.Read(ref _waiterCount) >= cohort)
+        int waiting = Volatile.Read(ref _waiterCount);
+        if (waiting == 0 || waiting >= Volatile.Read(ref _lastReleasedCount))
         {
-            return;
+            return false;
         }
 
-        long budget = Math.Min(Math.Min(Volatile.Read(ref _lastFlushTicks), (long)(interval.TotalSeconds * Stopwatch.Frequency)), s_cohortWaitTicksMax);
-        long deadline = Stopwatch.GetTimestamp() + budget;
-        var spinner = default(SpinWait);
-        while (Volatile.Read(ref _waiterCount) < cohort && Stopwatch.GetTimestamp() < deadline && !_stopping)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
+        long flushes = FlushCount;
+        _stopEvent.Wait(_cohortWait);
+        return FlushCount != flushes && !_stopping;
     }
 
     /// <summary>

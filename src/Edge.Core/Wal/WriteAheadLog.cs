@@ -38,6 +38,7 @@ public sealed partial class WriteAheadLog : IDisposable, IAsyncDisposable
         _directory = directory;
         _fileSystem = fileSystem;
         _durability = options.Durability;
+        _cohortWait = options.GroupCohortWait;
         _segmentBytes = options.SegmentBytes;
         _recordBytesMax = options.SegmentBytes - WalSegmentHeader.HeaderBytes;
         _replicaId = options.ReplicaId;

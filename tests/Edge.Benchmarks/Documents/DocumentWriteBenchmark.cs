@@ -41,7 +41,7 @@ public sealed class DocumentWriteBenchmark : BenchmarkSuite
             report.Compare("Group(10 ms): p50 latency, 1 writer", "us", group.P50, "SQLite FULL", sqliteFull.P50, lowerIsBetter: true);
             report.Compare("Group(10 ms): p99 latency, 1 writer", "us", group.P99, "SQLite FULL", sqliteFull.P99, lowerIsBetter: true);
 
-            GroupComparison group8 = await CompareGroup(root, Scaled(8_000), cancellationToken);
+            GroupComparison group8 = await CompareGroup(root, Scaled(24_000), cancellationToken);
             report.Compare($"Group(10 ms): p50 latency, {GroupWriterCount} writers", "us", group8.Ours.P50, $"SQLite FULL, {GroupWriterCount} writers", group8.Peer.P50, lowerIsBetter: true);
             report.Compare($"Group(10 ms): p99 latency, {GroupWriterCount} writers", "us", group8.Ours.P99, $"SQLite FULL, {GroupWriterCount} writers", group8.Peer.P99, lowerIsBetter: true);
             report.Compare($"Group(10 ms): throughput, {GroupWriterCount} writers", "writes/s", group8.Ours.Throughput, $"SQLite FULL, {GroupWriterCount} writers", group8.Peer.Throughput, lowerIsBetter: false,

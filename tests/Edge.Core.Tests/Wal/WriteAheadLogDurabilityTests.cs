@@ -51,11 +51,18 @@ public sealed class WriteAheadLogDurabilityTests
         using WriteAheadLog log = WriteAheadLog.Open(dir.Path, WalLogAssert.Small(WalDurability.Group(TimeSpan.FromMilliseconds(5)), fileSystem: fileSystem));
         long first = log.Append(WalRecordKind.Document, [1]);
         await log.WaitForDurableAsync(first); // a flush is slow from here on
+        // A lone writer leads its own (slow) flush; a writer arriving meanwhile queues and can cancel.
+        int flushCalls = fileSystem.FlushCalls;
         long second = log.Append(WalRecordKind.Document, [2]);
+        Task leader = Task.Run(async () => await log.WaitForDurableAsync(second));
+        SpinWait.SpinUntil(() => fileSystem.FlushCalls > flushCalls);
+        long third = log.Append(WalRecordKind.Document, [3]);
         using var cancel = new CancellationTokenSource();
-        ValueTask wait = log.WaitForDurableAsync(second, cancel.Token);
+        ValueTask wait = log.WaitForDurableAsync(third, cancel.Token);
+        Assert.False(wait.IsCompleted, "the wait was queued behind the flush under way");
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+        await leader;
         for (int i = 0; i < 20; i++)
         {
             long lsn = log.Append(WalRecordKind.Document, [3]);
@@ -63,6 +70,54 @@ public sealed class WriteAheadLogDurabilityTests
             Assert.True(log.DurableLsn >= lsn);
             fileSystem.FlushDelayMilliseconds = 0;
         }
+    }
+
+    [Fact]
+    public async Task GroupMode_WriterCompletingTheCohort_LeadsTheFlush_APartialCohortIsFlushedByTheFlusher()
+    {
+        using var dir = new WalTestDirectory();
+        var fileSystem = new FaultInjectingWalFileSystem { FlushDelayMilliseconds = 200 };
+        // An interval of 30 s: only a waiter's request (or a leader) flushes before the assertions; and
+        // the flusher leaves a forming cohort alone for 2 s, so it does not race the cohort below.
+        WalOptions small = WalLogAssert.Small(WalDurability.Group(TimeSpan.FromSeconds(30)), fileSystem: fileSystem);
+        using WriteAheadLog log = WriteAheadLog.Open(dir.Path, new WalOptions
+        {
+            Durability = small.Durability, SegmentBytes = small.SegmentBytes, QuotaBytes = small.QuotaBytes,
+            ReplicaId = small.ReplicaId, FileSystem = fileSystem, GroupCohortWait = TimeSpan.FromSeconds(2),
+        });
+        long first = log.Append(WalRecordKind.Document, [0]);
+        int flushCalls = fileSystem.FlushCalls;
+        Task slow = Task.Run(async () => await log.FlushAsync());
+        SpinWait.SpinUntil(() => fileSystem.FlushCalls > flushCalls);
+        // Four writers wait while that slow flush runs: the flusher's next flush releases them together.
+        ValueTask[] cohort = [.. Enumerable.Range(1, 4).Select(i => log.WaitForDurableAsync(log.Append(WalRecordKind.Document, [(byte)i])))];
+        await slow;
+        foreach (ValueTask wait in cohort)
+        {
+            await wait;
+        }
+
+        fileSystem.FlushDelayMilliseconds = 0;
+        long flushes = log.FlushCount;
+        // The cohort of four comes back: the first three queue, the fourth leads the flush on its own thread.
+        ValueTask[] queued = [.. Enumerable.Range(0, 3).Select(i => log.WaitForDurableAsync(log.Append(WalRecordKind.Document, [(byte)i])))];
+        Assert.DoesNotContain(queued, wait => wait.IsCompleted);
+        Assert.Equal(flushes, log.FlushCount);
+        ValueTask fourth = log.WaitForDurableAsync(log.Append(WalRecordKind.Document, [4]));
+        Assert.True(fourth.IsCompletedSuccessfully, "the writer completing the cohort did not lead the flush");
+        Assert.Equal(log.LastLsn, log.DurableLsn);
+        foreach (ValueTask wait in queued)
+        {
+            await wait;
+        }
+
+        // One writer alone is not the cohort (of four): it does not lead, and the flusher flushes it
+        // after the cohort wait, long before the 30 s interval.
+        Task alone = log.WaitForDurableAsync(log.Append(WalRecordKind.Document, [9])).AsTask();
+        Task finished = await Task.WhenAny(alone, Task.Delay(TimeSpan.FromSeconds(20)));
+        Assert.Same(alone, finished);
+        await alone;
+        Assert.True(first < log.DurableLsn);
     }
 
     [Fact]
