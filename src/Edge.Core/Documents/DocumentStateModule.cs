@@ -15,10 +15,11 @@ namespace CortexEdge.Core.Documents;
 /// </summary>
 internal sealed class DocumentStateModule : IStateModule
 {
+    // Named parameters serve both binders: SqliteCommand binds them by name, PreparedStatement by
+    // index (SQLite numbers distinct names 1, 2, ... in order of appearance).
     private const string SelectStateSql = "SELECT state FROM ce_documents WHERE collection = $collection AND key = $key;";
-    private const string SelectStateByIndexSql = "SELECT state FROM ce_documents WHERE collection = ?1 AND key = ?2;";
     private const string UpsertSql =
-        "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES(?1, ?2, ?3, ?4, ?5) " +
+        "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
         "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
     private const string ScanSql = "SELECT key, state, json FROM ce_documents WHERE collection = $collection AND key >= $from ORDER BY key;";
 
@@ -163,7 +164,7 @@ internal sealed class DocumentStateModule : IStateModule
 
         // Raw statements bound from spans, prepared once per batch: per document one primary-key
         // lookup and one upsert, no boxing, no UTF-16 round trip of the JSON, no reader objects.
-        using PreparedStatement select = PreparedStatement.Prepare(connection, SelectStateByIndexSql);
+        using PreparedStatement select = PreparedStatement.Prepare(connection, SelectStateSql);
         using PreparedStatement upsert = PreparedStatement.Prepare(connection, UpsertSql);
         _jsonWriter ??= new Utf8JsonWriter(_jsonBuffer);
         // In primary-key order: each B-tree page is visited once per batch, not once per document.
@@ -557,9 +558,7 @@ internal sealed class DocumentStateModule : IStateModule
         select.Prepare();
         using SqliteCommand upsert = connection.CreateCommand();
         upsert.Transaction = transaction;
-        upsert.CommandText =
-            "INSERT INTO ce_documents(collection, key, state, json, lsn) VALUES($collection, $key, $state, $json, $lsn) " +
-            "ON CONFLICT(collection, key) DO UPDATE SET state = excluded.state, json = excluded.json, lsn = excluded.lsn;";
+        upsert.CommandText = UpsertSql;
         SqliteParameter upsertCollection = upsert.Parameters.Add("$collection", SqliteType.Text);
         SqliteParameter upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
         SqliteParameter upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
