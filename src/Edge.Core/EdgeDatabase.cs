@@ -119,6 +119,11 @@ public sealed partial class EdgeDatabase : IDisposable, IAsyncDisposable
             _replayedRecordCount = Replay(checkpointLsn);
             ApplyPersistedRetentionHolds();
             LoadDroppedOpCounts();
+            if (_store.Created)
+            {
+                _store.TruncateSqliteLog();
+            }
+
             _checkpointer = new Checkpointer(_wal, _store, _modules, _modulesByKind, checkpointedVersions, options);
             _checkpointer.Start();
         }
