@@ -15,15 +15,6 @@ internal sealed class StateStore : IDisposable
     public const string FileName = "state.db";
     public const long FormatVersion = 1;
 
-    /// <summary>
-    /// SQLite page size of a new database. Smaller than SQLite's 4 KiB default because every
-    /// checkpoint rewrites a handful of bookkeeping pages (checkpoint LSN, version vector, series
-    /// rows, chunk index) and a 6 KB chunk blob wastes less of its last overflow page: measured,
-    /// 2 KiB pages cut what a checkpoint and SQLite's copy into the file write by a quarter
-    /// (docs/operations.md, "Flash").
-    /// </summary>
-    public const int PageSizeBytes = 2048;
-
     private readonly string _connectionString;
     private readonly ConcurrentBag<StateReadConnection> _readers = [];
     private readonly SqliteConnection _writeConnection;
@@ -67,8 +58,10 @@ internal sealed class StateStore : IDisposable
         try
         {
             connection.Open();
-            // Takes effect only when the file is created (an existing database keeps its page size).
-            Execute(connection, null, $"PRAGMA page_size={PageSizeBytes}; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+            // SQLite's default 4 KiB pages: 2 KiB pages would write less per checkpoint, but a
+            // WITHOUT ROWID row then spills to an overflow page past ~488 bytes (a document of a
+            // few fields), past ~1000 bytes with 4 KiB.
+            Execute(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
             using (SqliteTransaction transaction = connection.BeginTransaction())
             {
                 Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS ce_meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;");
