@@ -659,6 +659,7 @@ public sealed partial class VectorCollection : IDisposable
         private readonly sbyte[] _queryCodes;
         private readonly float[] _queryScales;
         private readonly float[] _queryOffsets;
+        private readonly float[] _queryTailNorms;
         private readonly ulong[] _querySigns;
         private readonly (int Probe, int Start, int End)[] _blocks;
         private readonly int _blockCount;
@@ -692,6 +693,7 @@ public sealed partial class VectorCollection : IDisposable
             _queryCodes = ArrayPool<sbyte>.Shared.Rent(encodings * dimension);
             _queryScales = ArrayPool<float>.Shared.Rent(_probeCount);
             _queryOffsets = ArrayPool<float>.Shared.Rent(_probeCount);
+            _queryTailNorms = ArrayPool<float>.Shared.Rent(_probeCount);
             _querySigns = ArrayPool<ulong>.Shared.Rent(_probeCount * _signWords);
             int blocks = 0;
             for (int i = 0; i < _probeCount; i++)
@@ -701,6 +703,7 @@ public sealed partial class VectorCollection : IDisposable
 
             _blocks = ArrayPool<(int, int, int)>.Shared.Rent(Math.Max(1, blocks));
             float dotScale = _dot ? ScalarQuantizer.Quantize(q, _queryCodes.AsSpan(0, dimension)) : 0f;
+            int head = VectorPartition.HeadLengthFor(dimension);
             for (int i = 0; i < _probeCount; i++)
             {
                 ReadOnlySpan<float> centroid = owner.Centroid(_probes[i]);
@@ -711,8 +714,13 @@ public sealed partial class VectorCollection : IDisposable
                 }
                 else
                 {
-                    _queryScales[i] = ScalarQuantizer.QuantizeResidual(q, centroid, _queryCodes.AsSpan(i * dimension, dimension));
-                    _queryOffsets[i] = FloatKernels.SquaredL2(q, centroid);
+                    float scale = ScalarQuantizer.QuantizeResidual(q, centroid, _queryCodes.AsSpan(i * dimension, dimension));
+                    ReadOnlySpan<sbyte> tail = _queryCodes.AsSpan((i * dimension) + head, dimension - head);
+                    _queryScales[i] = scale;
+                    // The head pass starts from |q_r|^2 minus the query's own tail term, so that the
+                    // head estimate is the whole estimate minus the tail's (non-negative) sum of squares.
+                    _queryTailNorms[i] = scale * scale * Int8Kernels.Dot(tail, tail);
+                    _queryOffsets[i] = FloatKernels.SquaredL2(q, centroid) - _queryTailNorms[i];
                 }
 
                 if (_signWords > 0)
@@ -736,6 +744,7 @@ public sealed partial class VectorCollection : IDisposable
             ArrayPool<sbyte>.Shared.Return(_queryCodes);
             ArrayPool<float>.Shared.Return(_queryScales);
             ArrayPool<float>.Shared.Return(_queryOffsets);
+            ArrayPool<float>.Shared.Return(_queryTailNorms);
             ArrayPool<ulong>.Shared.Return(_querySigns);
             ArrayPool<(int, int, int)>.Shared.Return(_blocks);
         }
@@ -872,74 +881,129 @@ public sealed partial class VectorCollection : IDisposable
             }
         }
 
-        // The hot loop, in chunks of ScanChunk members: one multi-row int8 kernel call (TDot, inlined)
-        // fills the chunk's integer dots, then the estimates are formed four at a time and only lanes
-        // below the heap's threshold are looked at; the filter runs only for members that would enter
-        // the heap. Codes are row-major and contiguous; scales and norms are separate arrays.
+        // The hot loop, in chunks of ScanChunk members. The estimate is the squared distance between the
+        // quantized query residual and the member's quantized residual (dot metric: minus the quantized
+        // product), s_q^2|c_q|^2 + s^2|c|^2 - 2 s_q s (c_q . c), corrected by the exact |q_r|^2 (a
+        // constant per partition). L2 and cosine: one multi-row kernel call (TDot, inlined) forms the
+        // chunk's head dots and head norms from the head plane alone; the head estimate is the whole
+        // estimate minus the tail's sum of squares, a lower bound, so only members whose head beats
+        // the heap's threshold read their tail. Dot metric: no bound exists, both planes are read.
+        // The filter runs only for members that would enter the heap.
         private void ScanInt8<TDot>(int probe, int start, int end, ref CandidateHeap heap)
             where TDot : struct, Int8Kernels.IDot
         {
             VectorPartition partition = _owner._partitions[_probes[probe]];
             int dimension = _owner.Dimension;
+            int headLength = partition.HeadLength;
+            int tailLength = partition.TailLength;
             ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
+            ReadOnlySpan<sbyte> queryHead = query[..headLength];
+            ReadOnlySpan<sbyte> queryTail = query[headLength..];
             float queryScale = _queryScales[probe];
-            float offset = _queryOffsets[probe];
             if (end > partition.Count || start < 0)
             {
                 throw new InvalidOperationException($"scan block {start}..{end} is outside partition of {partition.Count}");
             }
 
-            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
+            ReadOnlySpan<sbyte> heads = partition.HeadCodes.AsSpan(0, partition.Count * headLength);
+            ReadOnlySpan<sbyte> tails = partition.TailCodes.AsSpan(0, partition.Count * tailLength);
             ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
-            ref float norms = ref MemoryMarshal.GetArrayDataReference(partition.ResidualNorms);
             int[] slots = partition.Slots;
 
-            // L2 and cosine: offset + |r|^2 - 2 * s_q * s_x * dot; dot metric: -(offset + s_q * s_x * dot).
-            float bias = _dot ? -offset : offset;
+            // L2 and cosine: bias + s * (s * norm - 2 s_q * dot); dot metric: -(offset + s_q * s * dot),
+            // written as bias + s * (0 * norm - s_q * dot) with bias = -offset.
+            float bias = _dot ? -_queryOffsets[probe] : _queryOffsets[probe];
+            float tailBias = _dot ? 0f : _queryTailNorms[probe];
             float normWeight = _dot ? 0f : 1f;
             float factor = _dot ? -queryScale : -2f * queryScale;
             Vector128<float> biasV = Vector128.Create(bias);
             Vector128<float> normWeightV = Vector128.Create(normWeight);
             Vector128<float> factorV = Vector128.Create(factor);
             Span<int> dots = stackalloc int[ScanChunk];
+            Span<int> norms = stackalloc int[ScanChunk];
             ref int dot0 = ref MemoryMarshal.GetReference(dots);
+            ref int norm0 = ref MemoryMarshal.GetReference(norms);
+            bool bounded = !_dot && tailLength > 0;
             float threshold = heap.Threshold;
             for (int chunk = start; chunk < end; chunk += ScanChunk)
             {
                 int n = Math.Min(ScanChunk, end - chunk);
-                TDot.DotRows(query, codes.Slice(chunk * dimension, n * dimension), dots[..n]);
-                int i = 0;
-                for (; i <= n - 4; i += 4)
+                if (_dot)
                 {
-                    int j = chunk + i;
-                    Vector128<float> estimate = biasV
-                        + (normWeightV * Vector128.LoadUnsafe(ref norms, (nuint)j))
-                        + (factorV * Vector128.LoadUnsafe(ref scales, (nuint)j) * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i)));
+                    TDot.DotRows(queryHead, heads.Slice(chunk * headLength, n * headLength), dots[..n]);
+                    if (tailLength > 0)
+                    {
+                        TDot.DotRows(queryTail, tails.Slice(chunk * tailLength, n * tailLength), norms[..n]);
+                        for (int i = 0; i < n; i++)
+                        {
+                            dots[i] += norms[i];
+                        }
+                    }
+
+                    norms[..n].Clear();
+                }
+                else
+                {
+                    TDot.DotNormRows(queryHead, heads.Slice(chunk * headLength, n * headLength), dots[..n], norms[..n]);
+                }
+
+                int i4 = 0;
+                for (; i4 <= n - 4; i4 += 4)
+                {
+                    int j = chunk + i4;
+                    Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)j);
+                    Vector128<float> estimate = biasV + (scale * ((normWeightV * scale * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref norm0, (nuint)i4)))
+                        + (factorV * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i4)))));
                     uint below = Vector128.LessThan(estimate, Vector128.Create(threshold)).ExtractMostSignificantBits();
                     while (below != 0)
                     {
                         int lane = BitOperations.TrailingZeroCount(below);
                         below &= below - 1;
-                        float value = estimate.GetElement(lane);
-                        int slot = slots[j + lane];
-                        if (value < threshold && Accepts(slot))
-                        {
-                            heap.Push(value, slot);
-                            threshold = heap.Threshold;
-                        }
+                        Consider<TDot>(estimate.GetElement(lane), j + lane, bounded, queryTail, tails, tailLength, tailBias, factor, ref scales, slots, ref heap, ref threshold);
                     }
                 }
 
-                for (; i < n; i++)
+                for (; i4 < n; i4++)
                 {
-                    int j = chunk + i;
-                    float value = bias + (normWeight * Unsafe.Add(ref norms, j)) + (factor * Unsafe.Add(ref scales, j) * Unsafe.Add(ref dot0, i));
-                    if (value < threshold && Accepts(slots[j]))
+                    int j = chunk + i4;
+                    float scale = Unsafe.Add(ref scales, j);
+                    float value = bias + (scale * ((normWeight * scale * Unsafe.Add(ref norm0, i4)) + (factor * Unsafe.Add(ref dot0, i4))));
+                    if (value < threshold)
                     {
-                        heap.Push(value, slots[j]);
-                        threshold = heap.Threshold;
+                        Consider<TDot>(value, j, bounded, queryTail, tails, tailLength, tailBias, factor, ref scales, slots, ref heap, ref threshold);
                     }
                 }
+            }
+        }
+
+        /// <summary>A member whose (head) estimate beats the threshold: adds its tail when bounded, filters, keeps it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Consider<TDot>(
+            float value, int j, bool bounded, ReadOnlySpan<sbyte> queryTail, ReadOnlySpan<sbyte> tails, int tailLength, float tailBias, float factor,
+            ref float scales, int[] slots, ref CandidateHeap heap, ref float threshold)
+            where TDot : struct, Int8Kernels.IDot
+        {
+            if (value >= threshold)
+            {
+                return;
+            }
+
+            if (bounded)
+            {
+                ReadOnlySpan<sbyte> tail = tails.Slice(j * tailLength, tailLength);
+                float scale = Unsafe.Add(ref scales, j);
+                value += tailBias + (scale * ((scale * TDot.Dot(tail, tail)) + (factor * TDot.Dot(queryTail, tail))));
+                if (value >= threshold)
+                {
+                    return;
+                }
+            }
+
+            int slot = slots[j];
+            if (Accepts(slot))
+            {
+                heap.Push(value, slot);
+                threshold = heap.Threshold;
             }
         }
 
@@ -966,14 +1030,18 @@ public sealed partial class VectorCollection : IDisposable
             ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
             float queryScale = _queryScales[probe];
             float offset = _queryOffsets[probe];
+            int head = partition.HeadLength;
+            float tailBias = _dot ? 0f : _queryTailNorms[probe];
             for (int i = 0; i < signHeap.Count; i++)
             {
                 int j = signHeap.ItemAt(i);
-                int dot = Int8Kernels.Dot(query, partition.Codes.AsSpan(j * dimension, dimension));
+                ReadOnlySpan<sbyte> headCodes = partition.HeadAt(j);
+                ReadOnlySpan<sbyte> tailCodes = partition.TailAt(j);
+                int dot = Int8Kernels.Dot(query[..head], headCodes) + Int8Kernels.Dot(query[head..], tailCodes);
                 float scale = partition.Scales[j];
                 float estimate = _dot
                     ? -(offset + (queryScale * scale * dot))
-                    : offset + partition.ResidualNorms[j] - (2f * queryScale * scale * dot);
+                    : offset + tailBias + (scale * scale * (Int8Kernels.Dot(headCodes, headCodes) + Int8Kernels.Dot(tailCodes, tailCodes))) - (2f * queryScale * scale * dot);
                 heap.Push(estimate, partition.Slots[j]);
             }
         }
