@@ -50,18 +50,6 @@ internal static class Int8Kernels
         /// row-major and holds at least results.Length * query.Length codes.
         /// </summary>
         static abstract void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results);
-
-        /// <summary>
-        /// results[r] = dot(row r, row r) (its squared norm) for every r below results.Length, rows of
-        /// <paramref name="length"/> codes, row-major.
-        /// </summary>
-        static abstract void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results);
-
-        /// <summary>
-        /// <see cref="DotRows"/> into <paramref name="dots"/> and <see cref="SquaredNormRows"/> into
-        /// <paramref name="norms"/> (both <c>dots.Length</c> long) in one pass over the rows.
-        /// </summary>
-        static abstract void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms);
     }
 
     /// <summary>The scalar path as an <see cref="IDot"/>.</summary>
@@ -70,14 +58,6 @@ internal static class Int8Kernels
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotScalar(a, b, 0);
 
         public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsScalar(query, rows, results);
-
-        public static void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results) => SquaredNormRowsScalar(rows, length, results);
-
-        public static void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-        {
-            DotRows(query, rows, dots);
-            SquaredNormRows(rows, query.Length, norms);
-        }
     }
 
     /// <summary>The Vector128 path as an <see cref="IDot"/>.</summary>
@@ -86,14 +66,6 @@ internal static class Int8Kernels
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotVector128(a, b);
 
         public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsVector128(query, rows, results);
-
-        public static void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results) => SquaredNormRowsVector128(rows, length, results);
-
-        public static void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-        {
-            DotRows(query, rows, dots);
-            SquaredNormRows(rows, query.Length, norms);
-        }
     }
 
     /// <summary>The Vector256 path as an <see cref="IDot"/>.</summary>
@@ -102,14 +74,6 @@ internal static class Int8Kernels
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotVector256(a, b);
 
         public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsVector256(query, rows, results);
-
-        public static void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results) => SquaredNormRowsVector256(rows, length, results);
-
-        public static void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-        {
-            DotRows(query, rows, dots);
-            SquaredNormRows(rows, query.Length, norms);
-        }
     }
 
     /// <summary>The ARM64 SDOT path as an <see cref="IDot"/>.</summary>
@@ -118,14 +82,6 @@ internal static class Int8Kernels
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotArm64(a, b);
 
         public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsArm64(query, rows, results);
-
-        public static void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results) => SquaredNormRowsVector128(rows, length, results);
-
-        public static void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-        {
-            DotRows(query, rows, dots);
-            SquaredNormRows(rows, query.Length, norms);
-        }
     }
 
     /// <summary>The x64 AVX2 path as an <see cref="IDot"/>.</summary>
@@ -134,10 +90,6 @@ internal static class Int8Kernels
         public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b) => DotX64(a, b);
 
         public static void DotRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results) => DotRowsX64(query, rows, results);
-
-        public static void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results) => SquaredNormRowsX64(rows, length, results);
-
-        public static void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms) => DotNormRowsX64(query, rows, dots, norms);
     }
 
     /// <summary>
@@ -167,67 +119,6 @@ internal static class Int8Kernels
                 break;
             default:
                 DotRowsScalar(query, rows, results);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// Squared norms of <c>results.Length</c> consecutive rows of <paramref name="rows"/> (row-major,
-    /// <paramref name="length"/> codes each) on <paramref name="path"/>. ARM64 uses the Vector128 path
-    /// (a norm needs no SDOT: it runs where the dot is memory-bound anyway).
-    /// </summary>
-    internal static void SquaredNormRows(ReadOnlySpan<sbyte> rows, int length, Span<int> results, VectorKernelPath path)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        if ((long)results.Length * length > rows.Length)
-        {
-            throw new ArgumentException($"{results.Length} rows of {length} codes need {(long)results.Length * length} codes; {rows.Length} given", nameof(rows));
-        }
-
-        switch (path)
-        {
-            case VectorKernelPath.Vector256:
-                SquaredNormRowsVector256(rows, length, results);
-                break;
-            case VectorKernelPath.Vector128 or VectorKernelPath.Arm64:
-                SquaredNormRowsVector128(rows, length, results);
-                break;
-            case VectorKernelPath.X64:
-                SquaredNormRowsX64(rows, length, results);
-                break;
-            default:
-                SquaredNormRowsScalar(rows, length, results);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// <see cref="DotRows(ReadOnlySpan{sbyte}, ReadOnlySpan{sbyte}, Span{int}, VectorKernelPath)"/> into
-    /// <paramref name="dots"/> and the rows' squared norms into <paramref name="norms"/> on <paramref name="path"/>.
-    /// </summary>
-    internal static void DotNormRows(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms, VectorKernelPath path)
-    {
-        if ((long)dots.Length * query.Length > rows.Length || norms.Length < dots.Length)
-        {
-            throw new ArgumentException($"{dots.Length} rows of {query.Length} codes need {(long)dots.Length * query.Length} codes and as many norms; {rows.Length} codes, {norms.Length} norms given", nameof(rows));
-        }
-
-        switch (path)
-        {
-            case VectorKernelPath.Vector256:
-                Vector256Dot.DotNormRows(query, rows, dots, norms);
-                break;
-            case VectorKernelPath.Vector128:
-                Vector128Dot.DotNormRows(query, rows, dots, norms);
-                break;
-            case VectorKernelPath.Arm64:
-                Arm64Dot.DotNormRows(query, rows, dots, norms);
-                break;
-            case VectorKernelPath.X64:
-                X64Dot.DotNormRows(query, rows, dots, norms);
-                break;
-            default:
-                ScalarDot.DotNormRows(query, rows, dots, norms);
                 break;
         }
     }
@@ -644,11 +535,70 @@ internal static class Int8Kernels
 
     private static void DotRowsX64(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
     {
-        if (!Avx2.IsSupported)
+        if (AvxVnni.IsSupported)
+        {
+            DotRowsAvxVnni(query, rows, results);
+        }
+        else if (Avx2.IsSupported)
+        {
+            DotRowsAvx2(query, rows, results);
+        }
+        else
         {
             DotRowsVector256(query, rows, results);
-            return;
         }
+    }
+
+    /// <summary>
+    /// The AVX-VNNI form of <see cref="DotRowsAvx2"/>: VPDPBUSD multiplies |q| by sign(q) * row, sums
+    /// four adjacent products and accumulates in one instruction.
+    /// </summary>
+    internal static void DotRowsAvxVnni(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
+        int d = query.Length;
+        int count = results.Length;
+        int body = d & ~31;
+        ref sbyte q = ref MemoryMarshal.GetReference(query);
+        ref sbyte first = ref MemoryMarshal.GetReference(rows);
+        ref int result = ref MemoryMarshal.GetReference(results);
+        int r = 0;
+        for (; r <= count - 4; r += 4)
+        {
+            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
+            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
+            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
+            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
+            Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
+            for (int i = 0; i < body; i += 32)
+            {
+                Vector256<sbyte> qv = Vector256.LoadUnsafe(ref q, (nuint)i);
+                Vector256<byte> qa = Avx2.Abs(qv);
+                acc0 = AvxVnni.MultiplyWideningAndAdd(acc0, qa, Avx2.Sign(Vector256.LoadUnsafe(ref r0, (nuint)i), qv));
+                acc1 = AvxVnni.MultiplyWideningAndAdd(acc1, qa, Avx2.Sign(Vector256.LoadUnsafe(ref r1, (nuint)i), qv));
+                acc2 = AvxVnni.MultiplyWideningAndAdd(acc2, qa, Avx2.Sign(Vector256.LoadUnsafe(ref r2, (nuint)i), qv));
+                acc3 = AvxVnni.MultiplyWideningAndAdd(acc3, qa, Avx2.Sign(Vector256.LoadUnsafe(ref r3, (nuint)i), qv));
+            }
+
+            Vector128<int> sums = SumFour(acc0, acc1, acc2, acc3);
+            if (body < d)
+            {
+                sums += Vector128.Create(
+                    DotFromVector128(ref q, ref r0, body, d), DotFromVector128(ref q, ref r1, body, d),
+                    DotFromVector128(ref q, ref r2, body, d), DotFromVector128(ref q, ref r3, body, d));
+            }
+
+            sums.StoreUnsafe(ref result, (nuint)r);
+        }
+
+        if (r < count)
+        {
+            DotRowsAvx2(query, rows[(r * d)..], results[r..count]);
+        }
+    }
+
+    /// <summary>The AVX2 multi-row dot (callers check <see cref="Avx2.IsSupported"/>).</summary>
+    internal static void DotRowsAvx2(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> results)
+    {
 
         int d = query.Length;
         int count = results.Length;
@@ -698,220 +648,6 @@ internal static class Int8Kernels
             }
 
             Unsafe.Add(ref result, r) = Vector256.Sum(acc) + DotFromVector128(ref q, ref row, body, d);
-        }
-    }
-
-    // Squared norms of rows: the dot of a row with itself, one pass per row (the rows were just read
-    // by the query's dot, so they come from L1).
-    private static void SquaredNormRowsScalar(ReadOnlySpan<sbyte> rows, int length, Span<int> results)
-    {
-        for (int r = 0; r < results.Length; r++)
-        {
-            ReadOnlySpan<sbyte> row = rows.Slice(r * length, length);
-            results[r] = DotScalar(row, row, 0);
-        }
-    }
-
-    private static void SquaredNormRowsVector128(ReadOnlySpan<sbyte> rows, int length, Span<int> results)
-    {
-        ref sbyte first = ref MemoryMarshal.GetReference(rows);
-        for (int r = 0; r < results.Length; r++)
-        {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * length);
-            results[r] = DotFromVector128(ref row, ref row, 0, length);
-        }
-    }
-
-    private static void SquaredNormRowsVector256(ReadOnlySpan<sbyte> rows, int length, Span<int> results)
-    {
-        ref sbyte first = ref MemoryMarshal.GetReference(rows);
-        int body = length & ~31;
-        for (int r = 0; r < results.Length; r++)
-        {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * length);
-            Vector256<int> acc = Vector256<int>.Zero;
-            for (int i = 0; i < body; i += 32)
-            {
-                (Vector256<short> rl, Vector256<short> rh) = Vector256.Widen(Vector256.LoadUnsafe(ref row, (nuint)i));
-                acc += WidenedProducts(rl, rh, Vector256.LoadUnsafe(ref row, (nuint)i));
-            }
-
-            results[r] = Vector256.Sum(acc) + DotFromVector128(ref row, ref row, body, length);
-        }
-    }
-
-    private static void SquaredNormRowsX64(ReadOnlySpan<sbyte> rows, int length, Span<int> results)
-    {
-        if (!Avx2.IsSupported)
-        {
-            SquaredNormRowsVector256(rows, length, results);
-            return;
-        }
-
-        ref sbyte first = ref MemoryMarshal.GetReference(rows);
-        int body = length & ~31;
-        Vector256<short> ones = Vector256.Create((short)1);
-        for (int r = 0; r < results.Length; r++)
-        {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * length);
-            Vector256<int> acc = Vector256<int>.Zero;
-            for (int i = 0; i < body; i += 32)
-            {
-                // |c| * |c| on VPMADDUBSW: pairs sum to at most 2 * 127 * 127, inside a short.
-                Vector256<byte> magnitude = Avx2.Abs(Vector256.LoadUnsafe(ref row, (nuint)i));
-                acc += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitude, magnitude.AsSByte()), ones);
-            }
-
-            results[r] = Vector256.Sum(acc) + DotFromVector128(ref row, ref row, body, length);
-        }
-    }
-
-    // Dots and norms of four rows per pass on AVX2: each row is loaded once for both products, and the
-    // eight accumulators are reduced together with three horizontal adds per four rows instead of a
-    // full horizontal sum per row.
-    private static void DotNormRowsX64(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-    {
-        if (AvxVnni.IsSupported)
-        {
-            DotNormRowsAvxVnni(query, rows, dots, norms);
-        }
-        else if (Avx2.IsSupported)
-        {
-            DotNormRowsAvx2(query, rows, dots, norms);
-        }
-        else
-        {
-            DotRowsVector256(query, rows, dots);
-            SquaredNormRowsVector256(rows, query.Length, norms);
-        }
-    }
-
-    /// <summary>
-    /// The AVX-VNNI form of <see cref="DotNormRowsAvx2"/>: VPDPBUSD multiplies, sums four adjacent
-    /// products and accumulates in one instruction (|q| . sign(q) * row, and |row| . |row|).
-    /// </summary>
-    internal static void DotNormRowsAvxVnni(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-    {
-        int d = query.Length;
-        int count = dots.Length;
-        int body = d & ~31;
-        ref sbyte q = ref MemoryMarshal.GetReference(query);
-        ref sbyte first = ref MemoryMarshal.GetReference(rows);
-        ref int dot = ref MemoryMarshal.GetReference(dots);
-        ref int norm = ref MemoryMarshal.GetReference(norms);
-        int r = 0;
-        for (; r <= count - 4; r += 4)
-        {
-            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
-            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
-            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
-            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
-            Vector256<int> d0 = Vector256<int>.Zero, d1 = Vector256<int>.Zero, d2 = Vector256<int>.Zero, d3 = Vector256<int>.Zero;
-            Vector256<int> n0 = Vector256<int>.Zero, n1 = Vector256<int>.Zero, n2 = Vector256<int>.Zero, n3 = Vector256<int>.Zero;
-            for (int i = 0; i < body; i += 32)
-            {
-                Vector256<sbyte> qv = Vector256.LoadUnsafe(ref q, (nuint)i);
-                Vector256<byte> qa = Avx2.Abs(qv);
-                Vector256<sbyte> v0 = Vector256.LoadUnsafe(ref r0, (nuint)i);
-                Vector256<sbyte> v1 = Vector256.LoadUnsafe(ref r1, (nuint)i);
-                Vector256<sbyte> v2 = Vector256.LoadUnsafe(ref r2, (nuint)i);
-                Vector256<sbyte> v3 = Vector256.LoadUnsafe(ref r3, (nuint)i);
-                d0 = AvxVnni.MultiplyWideningAndAdd(d0, qa, Avx2.Sign(v0, qv));
-                d1 = AvxVnni.MultiplyWideningAndAdd(d1, qa, Avx2.Sign(v1, qv));
-                d2 = AvxVnni.MultiplyWideningAndAdd(d2, qa, Avx2.Sign(v2, qv));
-                d3 = AvxVnni.MultiplyWideningAndAdd(d3, qa, Avx2.Sign(v3, qv));
-                Vector256<byte> a0 = Avx2.Abs(v0), a1 = Avx2.Abs(v1), a2 = Avx2.Abs(v2), a3 = Avx2.Abs(v3);
-                n0 = AvxVnni.MultiplyWideningAndAdd(n0, a0, a0.AsSByte());
-                n1 = AvxVnni.MultiplyWideningAndAdd(n1, a1, a1.AsSByte());
-                n2 = AvxVnni.MultiplyWideningAndAdd(n2, a2, a2.AsSByte());
-                n3 = AvxVnni.MultiplyWideningAndAdd(n3, a3, a3.AsSByte());
-            }
-
-            Vector128<int> dotSums = SumFour(d0, d1, d2, d3);
-            Vector128<int> normSums = SumFour(n0, n1, n2, n3);
-            if (body < d)
-            {
-                dotSums += Vector128.Create(
-                    DotFromVector128(ref q, ref r0, body, d), DotFromVector128(ref q, ref r1, body, d),
-                    DotFromVector128(ref q, ref r2, body, d), DotFromVector128(ref q, ref r3, body, d));
-                normSums += Vector128.Create(
-                    DotFromVector128(ref r0, ref r0, body, d), DotFromVector128(ref r1, ref r1, body, d),
-                    DotFromVector128(ref r2, ref r2, body, d), DotFromVector128(ref r3, ref r3, body, d));
-            }
-
-            dotSums.StoreUnsafe(ref dot, (nuint)r);
-            normSums.StoreUnsafe(ref norm, (nuint)r);
-        }
-
-        if (r < count)
-        {
-            int bytes = r * d;
-            DotRowsX64(query, rows[bytes..], dots[r..count]);
-            SquaredNormRowsX64(rows[bytes..], d, norms[r..count]);
-        }
-    }
-
-    /// <summary>The AVX2 form of the fused dot-and-norm kernel (callers check <see cref="Avx2.IsSupported"/>).</summary>
-    internal static void DotNormRowsAvx2(ReadOnlySpan<sbyte> query, ReadOnlySpan<sbyte> rows, Span<int> dots, Span<int> norms)
-    {
-
-        int d = query.Length;
-        int count = dots.Length;
-        int body = d & ~31;
-        ref sbyte q = ref MemoryMarshal.GetReference(query);
-        ref sbyte first = ref MemoryMarshal.GetReference(rows);
-        ref int dot = ref MemoryMarshal.GetReference(dots);
-        ref int norm = ref MemoryMarshal.GetReference(norms);
-        Vector256<short> ones = Vector256.Create((short)1);
-        int r = 0;
-        for (; r <= count - 4; r += 4)
-        {
-            ref sbyte r0 = ref Unsafe.Add(ref first, (nint)r * d);
-            ref sbyte r1 = ref Unsafe.Add(ref r0, d);
-            ref sbyte r2 = ref Unsafe.Add(ref r1, d);
-            ref sbyte r3 = ref Unsafe.Add(ref r2, d);
-            Vector256<int> d0 = Vector256<int>.Zero, d1 = Vector256<int>.Zero, d2 = Vector256<int>.Zero, d3 = Vector256<int>.Zero;
-            Vector256<int> n0 = Vector256<int>.Zero, n1 = Vector256<int>.Zero, n2 = Vector256<int>.Zero, n3 = Vector256<int>.Zero;
-            for (int i = 0; i < body; i += 32)
-            {
-                Vector256<sbyte> qv = Vector256.LoadUnsafe(ref q, (nuint)i);
-                Vector256<byte> qa = Avx2.Abs(qv);
-                Vector256<sbyte> v0 = Vector256.LoadUnsafe(ref r0, (nuint)i);
-                Vector256<sbyte> v1 = Vector256.LoadUnsafe(ref r1, (nuint)i);
-                Vector256<sbyte> v2 = Vector256.LoadUnsafe(ref r2, (nuint)i);
-                Vector256<sbyte> v3 = Vector256.LoadUnsafe(ref r3, (nuint)i);
-                d0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(v0, qv)), ones);
-                d1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(v1, qv)), ones);
-                d2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(v2, qv)), ones);
-                d3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Avx2.Sign(v3, qv)), ones);
-                Vector256<byte> a0 = Avx2.Abs(v0), a1 = Avx2.Abs(v1), a2 = Avx2.Abs(v2), a3 = Avx2.Abs(v3);
-                n0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a0, a0.AsSByte()), ones);
-                n1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a1, a1.AsSByte()), ones);
-                n2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a2, a2.AsSByte()), ones);
-                n3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a3, a3.AsSByte()), ones);
-            }
-
-            Vector128<int> dotSums = SumFour(d0, d1, d2, d3);
-            Vector128<int> normSums = SumFour(n0, n1, n2, n3);
-            if (body < d)
-            {
-                dotSums += Vector128.Create(
-                    DotFromVector128(ref q, ref r0, body, d), DotFromVector128(ref q, ref r1, body, d),
-                    DotFromVector128(ref q, ref r2, body, d), DotFromVector128(ref q, ref r3, body, d));
-                normSums += Vector128.Create(
-                    DotFromVector128(ref r0, ref r0, body, d), DotFromVector128(ref r1, ref r1, body, d),
-                    DotFromVector128(ref r2, ref r2, body, d), DotFromVector128(ref r3, ref r3, body, d));
-            }
-
-            dotSums.StoreUnsafe(ref dot, (nuint)r);
-            normSums.StoreUnsafe(ref norm, (nuint)r);
-        }
-
-        if (r < count)
-        {
-            int bytes = r * d;
-            DotRowsX64(query, rows[bytes..], dots[r..count]);
-            SquaredNormRowsX64(rows[bytes..], d, norms[r..count]);
         }
     }
 

@@ -10,7 +10,7 @@ namespace CortexEdge.Core.Vectors;
 
 /// <summary>
 /// The index's own file (<c>.idx</c>, beside the float32 <c>.vec</c> file): the trained centroids,
-/// every partition's int8 codes (head and tail planes), scales, sign codes and member slots, the slot table
+/// every partition's int8 codes (head and tail planes), scales, head norms, sign codes and member slots, the slot table
 /// (id and document key per slot; versions and placements are in the float32 file's slot trailers)
 /// and the caller's tombstones, so a reopen maps the file instead of
 /// re-reading the state store, re-quantizing and re-training.
@@ -36,7 +36,8 @@ public sealed partial class VectorCollection
     internal const string IndexFileExtension = ".idx";
 
     private const uint IndexMagic = 0x49564543; // "CEVI"
-    // Version 2: codes in a head and a tail plane, no residual norms (a version-1 file is rebuilt).
+    // Version 2: codes in a head and a tail plane, 16-bit head norms instead of float residual norms
+    // (a version-1 file is rebuilt).
     private const ushort IndexFormatVersion = 2;
     private const int IndexHeaderBytes = 64;
     private const int IndexHeaderCrcOffset = 44;
@@ -242,6 +243,7 @@ public sealed partial class VectorCollection
             writer.Int32(count);
             writer.Bytes(MemoryMarshal.AsBytes(partition.Slots.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.Scales.AsSpan(0, count)));
+            writer.Bytes(MemoryMarshal.AsBytes(partition.HeadNorms.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.HeadCodes.AsSpan(0, count * partition.HeadLength)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.TailCodes.AsSpan(0, count * partition.TailLength)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.SignCodes.AsSpan(0, count * partition.SignWords)));
@@ -374,11 +376,13 @@ public sealed partial class VectorCollection
             int capacity = Math.Max(4, count + (count / 8));
             int[] slots = new int[capacity];
             float[] scales = new float[capacity];
+            ushort[] headNorms = new ushort[capacity];
             sbyte[] heads = new sbyte[(long)capacity * headLength];
             sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];
             ulong[] signs = new ulong[(long)capacity * signWords];
             reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(scales.AsSpan(0, count)));
+            reader.Copy(MemoryMarshal.AsBytes(headNorms.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(heads.AsSpan(0, count * headLength)));
             reader.Copy(MemoryMarshal.AsBytes(tails.AsSpan(0, count * (dimension - headLength))));
             reader.Copy(MemoryMarshal.AsBytes(signs.AsSpan(0, count * signWords)));
@@ -393,7 +397,7 @@ public sealed partial class VectorCollection
                 partitionOf[slot] = p;
             }
 
-            partitions[p] = new VectorPartition(dimension, signWords, count, slots, heads, tails, scales, signs);
+            partitions[p] = new VectorPartition(dimension, signWords, count, slots, heads, tails, scales, headNorms, signs);
         }
 
         if (members != live)

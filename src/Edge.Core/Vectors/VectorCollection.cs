@@ -882,13 +882,13 @@ public sealed partial class VectorCollection : IDisposable
         }
 
         // The hot loop, in chunks of ScanChunk members. The estimate is the squared distance between the
-        // quantized query residual and the member's quantized residual (dot metric: minus the quantized
-        // product), s_q^2|c_q|^2 + s^2|c|^2 - 2 s_q s (c_q . c), corrected by the exact |q_r|^2 (a
-        // constant per partition). L2 and cosine: one multi-row kernel call (TDot, inlined) forms the
-        // chunk's head dots and head norms from the head plane alone; the head estimate is the whole
-        // estimate minus the tail's sum of squares, a lower bound, so only members whose head beats
-        // the heap's threshold read their tail. Dot metric: no bound exists, both planes are read.
-        // The filter runs only for members that would enter the heap.
+        // quantized query residual and the member's quantized residual, s_q^2|c_q|^2 + s^2|c|^2 -
+        // 2 s_q s (c_q . c), corrected by the exact |q_r|^2 (a constant per partition); dot metric: minus
+        // the quantized product. L2 and cosine: one multi-row kernel call (TDot, inlined) forms the
+        // chunk's head dots from the head plane alone, and with the stored head norms (rounded down)
+        // gives the whole estimate minus the tail's non-negative sum of squares: a lower bound, so
+        // only members whose head beats the heap's threshold read their tail. Dot metric: no bound
+        // exists, both planes are read. The filter runs only for members that would enter the heap.
         private void ScanInt8<TDot>(int probe, int start, int end, ref CandidateHeap heap)
             where TDot : struct, Int8Kernels.IDot
         {
@@ -908,58 +908,68 @@ public sealed partial class VectorCollection : IDisposable
             ReadOnlySpan<sbyte> heads = partition.HeadCodes.AsSpan(0, partition.Count * headLength);
             ReadOnlySpan<sbyte> tails = partition.TailCodes.AsSpan(0, partition.Count * tailLength);
             ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
+            ref ushort headNorms = ref MemoryMarshal.GetArrayDataReference(partition.HeadNorms);
             int[] slots = partition.Slots;
 
             // L2 and cosine: bias + s * (s * norm - 2 s_q * dot); dot metric: -(offset + s_q * s * dot),
-            // written as bias + s * (0 * norm - s_q * dot) with bias = -offset.
-            float bias = _dot ? -_queryOffsets[probe] : _queryOffsets[probe];
-            float tailBias = _dot ? 0f : _queryTailNorms[probe];
-            float normWeight = _dot ? 0f : 1f;
-            float factor = _dot ? -queryScale : -2f * queryScale;
-            Vector128<float> biasV = Vector128.Create(bias);
+            // the same form with norm weight 0, factor -s_q and bias -offset.
+            var scan = new ScanState(
+                _dot ? -_queryOffsets[probe] : _queryOffsets[probe], _dot ? 0f : _queryTailNorms[probe], _dot ? -queryScale : -2f * queryScale,
+                !_dot && tailLength > 0, queryHead, queryTail, heads, tails);
+            float normWeight = _dot ? 0f : 1 << partition.HeadNormShift;
+            Vector128<float> biasV = Vector128.Create(scan.Bias);
             Vector128<float> normWeightV = Vector128.Create(normWeight);
-            Vector128<float> factorV = Vector128.Create(factor);
+            Vector128<float> factorV = Vector128.Create(scan.Factor);
             Span<int> dots = stackalloc int[ScanChunk];
-            Span<int> norms = stackalloc int[ScanChunk];
+            Span<int> tailDots = stackalloc int[_dot && tailLength > 0 ? ScanChunk : 0];
             ref int dot0 = ref MemoryMarshal.GetReference(dots);
-            ref int norm0 = ref MemoryMarshal.GetReference(norms);
-            bool bounded = !_dot && tailLength > 0;
+
+            // Members whose head passes wait one chunk before their tail is read: their tail lines are
+            // prefetched when they pass, and by the time the next chunk's heads are scored the lines are
+            // in cache, so the scattered tail reads overlap instead of stalling one after another.
+            Span<int> pendingRows = stackalloc int[2 * ScanChunk];
+            Span<int> pendingDots = stackalloc int[2 * ScanChunk];
+            Span<float> pendingValues = stackalloc float[2 * ScanChunk];
+            int pendingCount = 0;
+            int waitingStart = ScanChunk;
+            int waitingCount = 0;
             float threshold = heap.Threshold;
             for (int chunk = start; chunk < end; chunk += ScanChunk)
             {
                 int n = Math.Min(ScanChunk, end - chunk);
-                if (_dot)
+                TDot.DotRows(queryHead, heads.Slice(chunk * headLength, n * headLength), dots[..n]);
+                if (_dot && tailLength > 0)
                 {
-                    TDot.DotRows(queryHead, heads.Slice(chunk * headLength, n * headLength), dots[..n]);
-                    if (tailLength > 0)
+                    TDot.DotRows(queryTail, tails.Slice(chunk * tailLength, n * tailLength), tailDots[..n]);
+                    for (int i = 0; i < n; i++)
                     {
-                        TDot.DotRows(queryTail, tails.Slice(chunk * tailLength, n * tailLength), norms[..n]);
-                        for (int i = 0; i < n; i++)
-                        {
-                            dots[i] += norms[i];
-                        }
+                        dots[i] += tailDots[i];
                     }
-
-                    norms[..n].Clear();
-                }
-                else
-                {
-                    TDot.DotNormRows(queryHead, heads.Slice(chunk * headLength, n * headLength), dots[..n], norms[..n]);
                 }
 
+                int pendingStart = ScanChunk - waitingStart;
                 int i4 = 0;
                 for (; i4 <= n - 4; i4 += 4)
                 {
                     int j = chunk + i4;
                     Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)j);
-                    Vector128<float> estimate = biasV + (scale * ((normWeightV * scale * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref norm0, (nuint)i4)))
+                    Vector128<float> norm = Vector128.ConvertToSingle(Vector128.WidenLower(
+                        Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref headNorms, j)))).AsUInt16()));
+                    Vector128<float> estimate = biasV + (scale * ((normWeightV * scale * norm)
                         + (factorV * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i4)))));
                     uint below = Vector128.LessThan(estimate, Vector128.Create(threshold)).ExtractMostSignificantBits();
                     while (below != 0)
                     {
                         int lane = BitOperations.TrailingZeroCount(below);
                         below &= below - 1;
-                        Consider<TDot>(estimate.GetElement(lane), j + lane, bounded, queryTail, tails, tailLength, tailBias, factor, ref scales, slots, ref heap, ref threshold);
+                        if (scan.Bounded)
+                        {
+                            Defer(in scan, j + lane, Unsafe.Add(ref dot0, i4 + lane), estimate.GetElement(lane), pendingRows, pendingDots, pendingValues, pendingStart + pendingCount++);
+                        }
+                        else
+                        {
+                            Keep(estimate.GetElement(lane), slots[j + lane], ref heap, ref threshold);
+                        }
                     }
                 }
 
@@ -967,44 +977,102 @@ public sealed partial class VectorCollection : IDisposable
                 {
                     int j = chunk + i4;
                     float scale = Unsafe.Add(ref scales, j);
-                    float value = bias + (scale * ((normWeight * scale * Unsafe.Add(ref norm0, i4)) + (factor * Unsafe.Add(ref dot0, i4))));
+                    float value = scan.Bias + (scale * ((normWeight * scale * Unsafe.Add(ref headNorms, j)) + (scan.Factor * Unsafe.Add(ref dot0, i4))));
                     if (value < threshold)
                     {
-                        Consider<TDot>(value, j, bounded, queryTail, tails, tailLength, tailBias, factor, ref scales, slots, ref heap, ref threshold);
+                        if (scan.Bounded)
+                        {
+                            Defer(in scan, j, Unsafe.Add(ref dot0, i4), value, pendingRows, pendingDots, pendingValues, pendingStart + pendingCount++);
+                        }
+                        else
+                        {
+                            Keep(value, slots[j], ref heap, ref threshold);
+                        }
                     }
+                }
+
+                // The previous chunk's waiting members, then this chunk's wait for the next one.
+                Complete<TDot>(in scan, pendingRows.Slice(waitingStart, waitingCount), pendingDots.Slice(waitingStart, waitingCount), pendingValues.Slice(waitingStart, waitingCount),
+                    ref scales, slots, ref heap, ref threshold);
+                waitingStart = pendingStart;
+                waitingCount = pendingCount;
+                pendingCount = 0;
+            }
+
+            Complete<TDot>(in scan, pendingRows.Slice(waitingStart, waitingCount), pendingDots.Slice(waitingStart, waitingCount), pendingValues.Slice(waitingStart, waitingCount),
+                ref scales, slots, ref heap, ref threshold);
+        }
+
+        /// <summary>Records a member whose head bound passed and prefetches its tail codes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Defer(in ScanState scan, int j, int headDot, float bound, Span<int> rows, Span<int> dots, Span<float> values, int at)
+        {
+            rows[at] = j;
+            dots[at] = headDot;
+            values[at] = bound;
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                int tailLength = scan.QueryTail.Length;
+                ref sbyte tail = ref MemoryMarshal.GetReference(scan.Tails.Slice(j * tailLength, tailLength));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref tail));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref tail, tailLength - 1)));
+            }
+        }
+
+        /// <summary>
+        /// Members deferred by <see cref="Defer"/>: those whose bound still beats the (since tightened)
+        /// threshold get their exact estimate from both planes, then the filter, then the heap.
+        /// </summary>
+        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref float scales, int[] slots, ref CandidateHeap heap, ref float threshold)
+            where TDot : struct, Int8Kernels.IDot
+        {
+            int headLength = scan.QueryHead.Length;
+            int tailLength = scan.QueryTail.Length;
+            for (int i = 0; i < rows.Length; i++)
+            {
+                if (bounds[i] >= threshold)
+                {
+                    continue;
+                }
+
+                int j = rows[i];
+                ReadOnlySpan<sbyte> head = scan.Heads.Slice(j * headLength, headLength);
+                ReadOnlySpan<sbyte> tail = scan.Tails.Slice(j * tailLength, tailLength);
+                float scale = Unsafe.Add(ref scales, j);
+                int norm = TDot.Dot(head, head) + TDot.Dot(tail, tail);
+                int dot = dots[i] + TDot.Dot(scan.QueryTail, tail);
+                float value = scan.Bias + scan.TailBias + (scale * ((scale * norm) + (scan.Factor * dot)));
+                if (value < threshold)
+                {
+                    Keep(value, slots[j], ref heap, ref threshold);
                 }
             }
         }
 
-        /// <summary>A member whose (head) estimate beats the threshold: adds its tail when bounded, filters, keeps it.</summary>
+        /// <summary>Pushes a member that beats the threshold and passes the filters.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Consider<TDot>(
-            float value, int j, bool bounded, ReadOnlySpan<sbyte> queryTail, ReadOnlySpan<sbyte> tails, int tailLength, float tailBias, float factor,
-            ref float scales, int[] slots, ref CandidateHeap heap, ref float threshold)
-            where TDot : struct, Int8Kernels.IDot
+        private void Keep(float value, int slot, ref CandidateHeap heap, ref float threshold)
         {
-            if (value >= threshold)
-            {
-                return;
-            }
-
-            if (bounded)
-            {
-                ReadOnlySpan<sbyte> tail = tails.Slice(j * tailLength, tailLength);
-                float scale = Unsafe.Add(ref scales, j);
-                value += tailBias + (scale * ((scale * TDot.Dot(tail, tail)) + (factor * TDot.Dot(queryTail, tail))));
-                if (value >= threshold)
-                {
-                    return;
-                }
-            }
-
-            int slot = slots[j];
-            if (Accepts(slot))
+            if (value < threshold && Accepts(slot))
             {
                 heap.Push(value, slot);
                 threshold = heap.Threshold;
             }
+        }
+
+        /// <summary>What one partition's scan needs beside the loop variables, for <see cref="Defer"/> and <see cref="Complete"/>.</summary>
+        private readonly ref struct ScanState(
+            float bias, float tailBias, float factor, bool bounded,
+            ReadOnlySpan<sbyte> queryHead, ReadOnlySpan<sbyte> queryTail, ReadOnlySpan<sbyte> heads, ReadOnlySpan<sbyte> tails)
+        {
+            internal readonly float Bias = bias;
+            internal readonly float TailBias = tailBias;
+            internal readonly float Factor = factor;
+            internal readonly bool Bounded = bounded;
+            internal readonly ReadOnlySpan<sbyte> QueryHead = queryHead;
+            internal readonly ReadOnlySpan<sbyte> QueryTail = queryTail;
+            internal readonly ReadOnlySpan<sbyte> Heads = heads;
+            internal readonly ReadOnlySpan<sbyte> Tails = tails;
         }
 
         private void ScanWithSignPass(int probe, int start, int end, ref CandidateHeap heap, ref CandidateHeap signHeap)

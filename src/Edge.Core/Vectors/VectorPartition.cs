@@ -12,7 +12,9 @@ namespace CortexEdge.Core.Vectors;
 /// only the head plane: the quantized distance over the head is a lower bound of the whole one (a
 /// sum of squares), so a member whose head alone already exceeds the current candidate threshold
 /// is skipped without its tail ever being read from memory, which at scan sizes is the bound on
-/// speed. No residual norm is stored: the scan computes the squared norm of the codes it reads.
+/// speed. The head's squared code norm is kept per member as 16 bits, rounded down (a lower bound
+/// stays a lower bound), so the head pass does one integer dot per member; members that pass get
+/// their exact norms from their codes.
 /// </remarks>
 internal sealed class VectorPartition
 {
@@ -30,11 +32,12 @@ internal sealed class VectorPartition
         HeadCodes = new sbyte[(long)capacity * _head];
         TailCodes = new sbyte[(long)capacity * (dimension - _head)];
         Scales = new float[capacity];
+        HeadNorms = new ushort[capacity];
         SignCodes = new ulong[capacity * _signWords];
     }
 
     /// <summary>A partition over arrays read from an index file (<paramref name="count"/> members used).</summary>
-    internal VectorPartition(int dimension, int signWords, int count, int[] slots, sbyte[] headCodes, sbyte[] tailCodes, float[] scales, ulong[] signCodes)
+    internal VectorPartition(int dimension, int signWords, int count, int[] slots, sbyte[] headCodes, sbyte[] tailCodes, float[] scales, ushort[] headNorms, ulong[] signCodes)
     {
         _dimension = dimension;
         _head = HeadLengthFor(dimension);
@@ -44,6 +47,7 @@ internal sealed class VectorPartition
         HeadCodes = headCodes;
         TailCodes = tailCodes;
         Scales = scales;
+        HeadNorms = headNorms;
         SignCodes = signCodes;
     }
 
@@ -68,6 +72,15 @@ internal sealed class VectorPartition
     /// <summary>Quantization scale per member.</summary>
     internal float[] Scales { get; private set; }
 
+    /// <summary>
+    /// Squared norm of each member's head codes shifted right by <see cref="HeadNormShift"/> (rounded
+    /// down): <c>HeadNorms[j] &lt;&lt; HeadNormShift</c> never exceeds the exact norm.
+    /// </summary>
+    internal ushort[] HeadNorms { get; private set; }
+
+    /// <summary>Right shift that fits the largest head norm (HeadLength * 127^2) in 16 bits.</summary>
+    internal int HeadNormShift => HeadNormShiftFor(_head);
+
     /// <summary>Sign codes, <see cref="SignWords"/> per member (empty when sign codes are off).</summary>
     internal ulong[] SignCodes { get; private set; }
 
@@ -76,7 +89,11 @@ internal sealed class VectorPartition
 
     /// <summary>Bytes held by the arrays (capacity, not count).</summary>
     internal long AllocatedBytes =>
-        (Slots.Length * 4L) + HeadCodes.LongLength + TailCodes.LongLength + (Scales.Length * 4L) + (SignCodes.Length * 8L);
+        (Slots.Length * 4L) + HeadCodes.LongLength + TailCodes.LongLength + (Scales.Length * 4L) + (HeadNorms.Length * 2L) + (SignCodes.Length * 8L);
+
+    /// <summary>Right shift that fits <paramref name="headLength"/> * 127^2 in 16 bits.</summary>
+    internal static int HeadNormShiftFor(int headLength) =>
+        Math.Max(0, 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)headLength * ScalarQuantizer.CodeMax * ScalarQuantizer.CodeMax) - 16);
 
     /// <summary>
     /// Head length for <paramref name="dimension"/>: about half, rounded up to a multiple of 32 (whole
@@ -108,6 +125,7 @@ internal sealed class VectorPartition
         Span<sbyte> codes = _dimension <= 4096 ? stackalloc sbyte[_dimension] : (rented = System.Buffers.ArrayPool<sbyte>.Shared.Rent(_dimension)).AsSpan(0, _dimension);
         Scales[position] = ScalarQuantizer.QuantizeResidual(vector, centroid, codes);
         codes[.._head].CopyTo(HeadAt(position));
+        HeadNorms[position] = (ushort)(Int8Kernels.Dot(codes[.._head], codes[.._head]) >> HeadNormShift);
         codes[_head..].CopyTo(TailAt(position));
         if (rented is not null)
         {
@@ -162,6 +180,7 @@ internal sealed class VectorPartition
 
         Slots[position] = Slots[last];
         Scales[position] = Scales[last];
+        HeadNorms[position] = HeadNorms[last];
         HeadAt(last).CopyTo(HeadAt(position));
         TailAt(last).CopyTo(TailAt(position));
         if (_signWords > 0)
@@ -186,6 +205,9 @@ internal sealed class VectorPartition
         float[] scales = Scales;
         Array.Resize(ref scales, capacity);
         Scales = scales;
+        ushort[] norms = HeadNorms;
+        Array.Resize(ref norms, capacity);
+        HeadNorms = norms;
         ulong[] signs = SignCodes;
         Array.Resize(ref signs, capacity * _signWords);
         SignCodes = signs;

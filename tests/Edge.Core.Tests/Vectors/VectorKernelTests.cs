@@ -139,53 +139,19 @@ public sealed class VectorKernelTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Int8RowPaths))]
-    public void Int8NormRows_EveryLengthAndRowCount_EqualScalarSelfDotPerRow(string pathName)
-    {
-        // SquaredNormRows and the fused DotNormRows against the scalar dot of each row with the
-        // query and with itself, row counts 1..9 and lengths 1..1024.
-        VectorKernelPath path = Enum.Parse<VectorKernelPath>(pathName);
-        int seed = VectorTestData.Seed();
-        var random = new Random(seed);
-        const int RowsMax = 9;
-        sbyte[] query = new sbyte[LengthMax];
-        sbyte[] rows = new sbyte[RowsMax * LengthMax];
-        int[] norms = new int[RowsMax];
-        int[] fusedDots = new int[RowsMax];
-        int[] fusedNorms = new int[RowsMax];
-        for (int length = 1; length <= LengthMax; length++)
-        {
-            int rowCount = 1 + ((length * 7) % RowsMax);
-            FillCodes(random, query, length);
-            FillCodes(random, rows, rowCount * length);
-            Int8Kernels.SquaredNormRows(rows.AsSpan(0, rowCount * length), length, norms.AsSpan(0, rowCount), path);
-            Int8Kernels.DotNormRows(query.AsSpan(0, length), rows.AsSpan(0, rowCount * length), fusedDots.AsSpan(0, rowCount), fusedNorms.AsSpan(0, rowCount), path);
-            for (int r = 0; r < rowCount; r++)
-            {
-                ReadOnlySpan<sbyte> row = rows.AsSpan(r * length, length);
-                int expectedNorm = Int8Kernels.Dot(row, row, VectorKernelPath.Scalar);
-                int expectedDot = Int8Kernels.Dot(query.AsSpan(0, length), row, VectorKernelPath.Scalar);
-                Assert.True(expectedNorm == norms[r], $"seed {seed}, {path}, length {length}, row {r} of {rowCount}: norm {norms[r]}, scalar {expectedNorm}");
-                Assert.True(expectedNorm == fusedNorms[r], $"seed {seed}, {path}, length {length}, row {r} of {rowCount}: fused norm {fusedNorms[r]}, scalar {expectedNorm}");
-                Assert.True(expectedDot == fusedDots[r], $"seed {seed}, {path}, length {length}, row {r} of {rowCount}: fused dot {fusedDots[r]}, scalar {expectedDot}");
-            }
-        }
-    }
-
     [Fact]
-    public void Int8DotNormRows_Avx2AndAvxVnniForms_EqualScalar()
+    public void Int8DotRows_Avx2AndAvxVnniForms_EqualScalar()
     {
         // The X64 path picks one form by the CPU; both are checked here wherever the CPU has them.
-        var forms = new List<(string Name, Action<sbyte[], sbyte[], int, int, int[], int[]> Run)>();
+        var forms = new List<(string Name, Action<ReadOnlyMemory<sbyte>, ReadOnlyMemory<sbyte>, int[]> Run)>();
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
         {
-            forms.Add(("AVX2", (q, rows, length, count, dots, norms) => Int8Kernels.DotNormRowsAvx2(q.AsSpan(0, length), rows.AsSpan(0, count * length), dots.AsSpan(0, count), norms.AsSpan(0, count))));
+            forms.Add(("AVX2", (q, rows, results) => Int8Kernels.DotRowsAvx2(q.Span, rows.Span, results)));
         }
 
         if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
         {
-            forms.Add(("AVX-VNNI", (q, rows, length, count, dots, norms) => Int8Kernels.DotNormRowsAvxVnni(q.AsSpan(0, length), rows.AsSpan(0, count * length), dots.AsSpan(0, count), norms.AsSpan(0, count))));
+            forms.Add(("AVX-VNNI", (q, rows, results) => Int8Kernels.DotRowsAvxVnni(q.Span, rows.Span, results)));
         }
 
         int seed = VectorTestData.Seed();
@@ -193,53 +159,21 @@ public sealed class VectorKernelTests
         const int RowsMax = 9;
         sbyte[] query = new sbyte[LengthMax];
         sbyte[] rows = new sbyte[RowsMax * LengthMax];
-        int[] dots = new int[RowsMax];
-        int[] norms = new int[RowsMax];
-        foreach ((string name, Action<sbyte[], sbyte[], int, int, int[], int[]> run) in forms)
+        foreach ((string name, Action<ReadOnlyMemory<sbyte>, ReadOnlyMemory<sbyte>, int[]> run) in forms)
         {
             for (int length = 1; length <= LengthMax; length++)
             {
                 int rowCount = 1 + ((length * 5) % RowsMax);
                 FillCodes(random, query, length);
                 FillCodes(random, rows, rowCount * length);
-                run(query, rows, length, rowCount, dots, norms);
+                int[] results = new int[rowCount];
+                run(query.AsMemory(0, length), rows.AsMemory(0, rowCount * length), results);
                 for (int r = 0; r < rowCount; r++)
                 {
-                    ReadOnlySpan<sbyte> row = rows.AsSpan(r * length, length);
-                    int expectedDot = Int8Kernels.Dot(query.AsSpan(0, length), row, VectorKernelPath.Scalar);
-                    int expectedNorm = Int8Kernels.Dot(row, row, VectorKernelPath.Scalar);
-                    Assert.True(expectedDot == dots[r] && expectedNorm == norms[r],
-                        $"seed {seed}, {name}, length {length}, row {r} of {rowCount}: dot {dots[r]} (scalar {expectedDot}), norm {norms[r]} (scalar {expectedNorm})");
+                    int expected = Int8Kernels.Dot(query.AsSpan(0, length), rows.AsSpan(r * length, length), VectorKernelPath.Scalar);
+                    Assert.True(expected == results[r], $"seed {seed}, {name}, length {length}, row {r} of {rowCount}: dot {results[r]}, scalar {expected}");
                 }
             }
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(Int8RowPaths))]
-    public void Int8NormRows_ExtremeCodes_DoNotOverflow(string pathName)
-    {
-        VectorKernelPath path = Enum.Parse<VectorKernelPath>(pathName);
-        foreach (int length in new[] { 1, 15, 16, 17, 31, 32, 33, 64, 128, 384, 1023, 1024 })
-        {
-            sbyte[] high = Enumerable.Repeat((sbyte)-127, length).ToArray();
-            sbyte[] rows = new sbyte[6 * length];
-            for (int i = 0; i < rows.Length; i++)
-            {
-                rows[i] = (i / length % 2 == 0) ? (sbyte)127 : (sbyte)-127;
-            }
-
-            int[] norms = new int[6];
-            int[] dots = new int[6];
-            Int8Kernels.DotNormRows(high, rows, dots, norms, path);
-            for (int r = 0; r < 6; r++)
-            {
-                Assert.Equal(length * 127 * 127, norms[r]);
-                Assert.Equal((r % 2 == 0 ? -1 : 1) * length * 127 * 127, dots[r]);
-            }
-
-            Int8Kernels.SquaredNormRows(rows, length, norms, path);
-            Assert.All(norms, norm => Assert.Equal(length * 127 * 127, norm));
         }
     }
 
