@@ -259,7 +259,7 @@ public sealed partial class VectorCollection
 
             writer.Int32(1);
             writer.String(id);
-            writer.String(_keys[slot]!);
+            writer.String(KeyOf(slot));
         }
 
         writer.Int32(tombstones.Count);
@@ -407,8 +407,8 @@ public sealed partial class VectorCollection
 
         int tableLength = Math.Max(slotHigh, SlotTableInitial);
         string?[] ids = new string?[tableLength];
-        string?[] keys = new string?[tableLength];
         var freeSlots = new Stack<int>();
+        var otherKeys = new Dictionary<int, string>();
         _idMap.Reserve(live, ids);
         for (int slot = 0; slot < slotHigh; slot++)
         {
@@ -436,7 +436,11 @@ public sealed partial class VectorCollection
 
             ids[slot] = id;
             _idMap.Add(id, slot, ids);
-            keys[slot] = reader.StringOrSame("document key", id);
+            string key = reader.StringOrSame("document key", id);
+            if (!ReferenceEquals(key, id))
+            {
+                otherKeys[slot] = key;
+            }
         }
 
         int tombstoneCount = reader.Int32(0, int.MaxValue, "tombstone count");
@@ -450,7 +454,12 @@ public sealed partial class VectorCollection
 
         // Free slots are reused lowest first after a rebuild; any order is correct.
         _ids = ids;
-        _keys = keys;
+        _otherKeys.Clear();
+        foreach ((int slot, string key) in otherKeys)
+        {
+            _otherKeys[slot] = key;
+        }
+
         _slotHigh = slotHigh;
         _partitions = partitions;
         _centroids = centroids;

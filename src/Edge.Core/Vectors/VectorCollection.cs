@@ -53,7 +53,9 @@ public sealed partial class VectorCollection : IDisposable
     private readonly float[] _zeros;
     private readonly bool _signCodes;
     private string?[] _ids = new string?[SlotTableInitial];
-    private string?[] _keys = new string?[SlotTableInitial];
+    // Document keys that differ from their vector's id, by slot; a key equal to its id (the default)
+    // takes nothing, where a key per slot would take a reference (8 bytes) for every vector.
+    private readonly Dictionary<int, string> _otherKeys = [];
     private int _slotHigh;
     private VectorPartition[] _partitions;
     private float[] _centroids;
@@ -177,8 +179,14 @@ public sealed partial class VectorCollection : IDisposable
                 _ids[slot] = id;
             }
 
-            // A key equal to its id (common) shares the id's string instead of holding a second copy.
-            _keys[slot] = string.Equals(documentKey, id, StringComparison.Ordinal) ? _ids[slot] : documentKey;
+            if (string.Equals(documentKey, id, StringComparison.Ordinal))
+            {
+                _otherKeys.Remove(slot);
+            }
+            else
+            {
+                _otherKeys[slot] = documentKey;
+            }
             _file.Write(slot, vector);
             _file.SetVersion(slot, version);
             AddToPartition(slot, vector);
@@ -229,7 +237,7 @@ public sealed partial class VectorCollection : IDisposable
 
             RemoveFromPartition(slot);
             _ids[slot] = null;
-            _keys[slot] = null;
+            _otherKeys.Remove(slot);
             _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
             return true;
@@ -278,7 +286,7 @@ public sealed partial class VectorCollection : IDisposable
             }
 
             _file.Read(slot).CopyTo(destination);
-            documentKey = _keys[slot]!;
+            documentKey = KeyOf(slot);
             return true;
         }
         finally
@@ -380,7 +388,8 @@ public sealed partial class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            long indexBytes = (_ids.Length * 8L * 2) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
+            // A dictionary entry is about 24 bytes plus a 4-byte bucket.
+            long indexBytes = (_ids.Length * 8L) + (_otherKeys.Count * 28L) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
             foreach (VectorPartition partition in _partitions)
             {
                 indexBytes += partition.AllocatedBytes;
@@ -485,6 +494,9 @@ public sealed partial class VectorCollection : IDisposable
         }
     }
 
+    /// <summary>The document key of the live vector in <paramref name="slot"/>.</summary>
+    private string KeyOf(int slot) => _otherKeys.TryGetValue(slot, out string? key) ? key : _ids[slot]!;
+
     private ReadOnlySpan<float> Centroid(int partition) => _centroids.AsSpan(partition * Dimension, Dimension);
 
     private int AllocateSlot()
@@ -499,7 +511,6 @@ public sealed partial class VectorCollection : IDisposable
         {
             int length = _ids.Length + (_ids.Length / 8);
             Array.Resize(ref _ids, length);
-            Array.Resize(ref _keys, length);
         }
 
         _file.EnsureCapacity(slot + 1);
@@ -1144,7 +1155,7 @@ public sealed partial class VectorCollection : IDisposable
                 return true;
             }
 
-            string key = _owner._keys[slot]!;
+            string key = _owner.KeyOf(slot);
             if (_options.KeyPrefix is { } prefix && !key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 return false;
@@ -1180,7 +1191,7 @@ public sealed partial class VectorCollection : IDisposable
                 for (int i = 0; i < results.Length; i++)
                 {
                     int slot = slots[i];
-                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner._keys[slot]!, distances[i]);
+                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner.KeyOf(slot), distances[i]);
                 }
 
                 return results;
