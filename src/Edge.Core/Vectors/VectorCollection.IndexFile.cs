@@ -373,7 +373,7 @@ public sealed partial class VectorCollection
         {
             int count = reader.Int32(0, live - members, "partition member count");
             members += count;
-            int capacity = Math.Max(4, count + (count / 8));
+            int capacity = Math.Max(4, count + (count / VectorPartition.GrowthDivisor));
             int[] slots = new int[capacity];
             float[] scales = new float[capacity];
             ushort[] headNorms = new ushort[capacity];

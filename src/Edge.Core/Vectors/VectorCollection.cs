@@ -590,7 +590,7 @@ public sealed partial class VectorCollection : IDisposable
         var partitions = new VectorPartition[partitionCount];
         for (int p = 0; p < partitionCount; p++)
         {
-            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / 8) + 4);
+            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / VectorPartition.GrowthDivisor) + 4);
             partitions[p].SetCountForRebuild(sizes[p]);
         }
 
