@@ -108,13 +108,6 @@ internal sealed class VectorPartition
 
     internal Span<sbyte> TailAt(int position) => TailCodes.AsSpan(position * (_dimension - _head), _dimension - _head);
 
-    /// <summary>Copies the whole code of the member at <paramref name="position"/> (head then tail) into <paramref name="destination"/>.</summary>
-    internal void CopyCodes(int position, Span<sbyte> destination)
-    {
-        HeadAt(position).CopyTo(destination);
-        TailAt(position).CopyTo(destination[_head..]);
-    }
-
     internal Span<ulong> SignCodeAt(int position) => SignCodes.AsSpan(position * _signWords, _signWords);
 
     /// <summary>
