@@ -10,7 +10,7 @@ namespace CortexEdge.Core.Vectors;
 
 /// <summary>
 /// The index's own file (<c>.idx</c>, beside the float32 <c>.vec</c> file): the trained centroids,
-/// every partition's int8 codes, scales, residual norms, sign codes and member slots, the slot table
+/// every partition's int8 codes (head and tail planes), scales, head norms, sign codes and member slots, the slot table
 /// (id and document key per slot; versions and placements are in the float32 file's slot trailers)
 /// and the caller's tombstones, so a reopen maps the file instead of
 /// re-reading the state store, re-quantizing and re-training.
@@ -36,7 +36,9 @@ public sealed partial class VectorCollection
     internal const string IndexFileExtension = ".idx";
 
     private const uint IndexMagic = 0x49564543; // "CEVI"
-    private const ushort IndexFormatVersion = 1;
+    // Version 2: codes in a head and a tail plane, 16-bit head norms instead of float residual norms
+    // (a version-1 file is rebuilt).
+    private const ushort IndexFormatVersion = 2;
     private const int IndexHeaderBytes = 64;
     private const int IndexHeaderCrcOffset = 44;
 
@@ -241,8 +243,9 @@ public sealed partial class VectorCollection
             writer.Int32(count);
             writer.Bytes(MemoryMarshal.AsBytes(partition.Slots.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.Scales.AsSpan(0, count)));
-            writer.Bytes(MemoryMarshal.AsBytes(partition.ResidualNorms.AsSpan(0, count)));
-            writer.Bytes(MemoryMarshal.AsBytes(partition.Codes.AsSpan(0, count * dimension)));
+            writer.Bytes(MemoryMarshal.AsBytes(partition.HeadNorms.AsSpan(0, count)));
+            writer.Bytes(MemoryMarshal.AsBytes(partition.HeadCodes.AsSpan(0, count * partition.HeadLength)));
+            writer.Bytes(MemoryMarshal.AsBytes(partition.TailCodes.AsSpan(0, count * partition.TailLength)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.SignCodes.AsSpan(0, count * partition.SignWords)));
         }
 
@@ -256,7 +259,7 @@ public sealed partial class VectorCollection
 
             writer.Int32(1);
             writer.String(id);
-            writer.String(_keys[slot]!);
+            writer.String(KeyOf(slot));
         }
 
         writer.Int32(tombstones.Count);
@@ -359,6 +362,7 @@ public sealed partial class VectorCollection
         float[] centroids = new float[checked(partitionCount * dimension)];
         reader.Copy(MemoryMarshal.AsBytes(centroids.AsSpan()));
         int signWords = signCodes ? ScalarQuantizer.SignWordCount(dimension) : 0;
+        int headLength = VectorPartition.HeadLengthFor(dimension);
         // Which partition lists each slot; the slots' placement and version live in the float32
         // file's trailers, which are consistent with this file because it was closed with its token.
         int[] partitionOf = new int[slotHigh];
@@ -369,16 +373,18 @@ public sealed partial class VectorCollection
         {
             int count = reader.Int32(0, live - members, "partition member count");
             members += count;
-            int capacity = Math.Max(4, count + (count / 8));
+            int capacity = Math.Max(4, count + (count / VectorPartition.GrowthDivisor));
             int[] slots = new int[capacity];
             float[] scales = new float[capacity];
-            float[] norms = new float[capacity];
-            sbyte[] codes = new sbyte[(long)capacity * dimension];
+            ushort[] headNorms = new ushort[capacity];
+            sbyte[] heads = new sbyte[(long)capacity * headLength];
+            sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];
             ulong[] signs = new ulong[(long)capacity * signWords];
             reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(scales.AsSpan(0, count)));
-            reader.Copy(MemoryMarshal.AsBytes(norms.AsSpan(0, count)));
-            reader.Copy(MemoryMarshal.AsBytes(codes.AsSpan(0, count * dimension)));
+            reader.Copy(MemoryMarshal.AsBytes(headNorms.AsSpan(0, count)));
+            reader.Copy(MemoryMarshal.AsBytes(heads.AsSpan(0, count * headLength)));
+            reader.Copy(MemoryMarshal.AsBytes(tails.AsSpan(0, count * (dimension - headLength))));
             reader.Copy(MemoryMarshal.AsBytes(signs.AsSpan(0, count * signWords)));
             for (int position = 0; position < count; position++)
             {
@@ -391,7 +397,7 @@ public sealed partial class VectorCollection
                 partitionOf[slot] = p;
             }
 
-            partitions[p] = new VectorPartition(dimension, signWords, count, slots, codes, scales, norms, signs);
+            partitions[p] = new VectorPartition(dimension, signWords, count, slots, heads, tails, scales, headNorms, signs);
         }
 
         if (members != live)
@@ -401,8 +407,8 @@ public sealed partial class VectorCollection
 
         int tableLength = Math.Max(slotHigh, SlotTableInitial);
         string?[] ids = new string?[tableLength];
-        string?[] keys = new string?[tableLength];
         var freeSlots = new Stack<int>();
+        var otherKeys = new Dictionary<int, string>();
         _idMap.Reserve(live, ids);
         for (int slot = 0; slot < slotHigh; slot++)
         {
@@ -430,7 +436,11 @@ public sealed partial class VectorCollection
 
             ids[slot] = id;
             _idMap.Add(id, slot, ids);
-            keys[slot] = reader.StringOrSame("document key", id);
+            string key = reader.StringOrSame("document key", id);
+            if (!ReferenceEquals(key, id))
+            {
+                otherKeys[slot] = key;
+            }
         }
 
         int tombstoneCount = reader.Int32(0, int.MaxValue, "tombstone count");
@@ -444,7 +454,12 @@ public sealed partial class VectorCollection
 
         // Free slots are reused lowest first after a rebuild; any order is correct.
         _ids = ids;
-        _keys = keys;
+        _otherKeys.Clear();
+        foreach ((int slot, string key) in otherKeys)
+        {
+            _otherKeys[slot] = key;
+        }
+
         _slotHigh = slotHigh;
         _partitions = partitions;
         _centroids = centroids;

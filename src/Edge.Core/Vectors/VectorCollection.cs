@@ -53,7 +53,9 @@ public sealed partial class VectorCollection : IDisposable
     private readonly float[] _zeros;
     private readonly bool _signCodes;
     private string?[] _ids = new string?[SlotTableInitial];
-    private string?[] _keys = new string?[SlotTableInitial];
+    // Document keys that differ from their vector's id, by slot; a key equal to its id (the default)
+    // takes nothing, where a key per slot would take a reference (8 bytes) for every vector.
+    private readonly Dictionary<int, string> _otherKeys = [];
     private int _slotHigh;
     private VectorPartition[] _partitions;
     private float[] _centroids;
@@ -177,8 +179,14 @@ public sealed partial class VectorCollection : IDisposable
                 _ids[slot] = id;
             }
 
-            // A key equal to its id (common) shares the id's string instead of holding a second copy.
-            _keys[slot] = string.Equals(documentKey, id, StringComparison.Ordinal) ? _ids[slot] : documentKey;
+            if (string.Equals(documentKey, id, StringComparison.Ordinal))
+            {
+                _otherKeys.Remove(slot);
+            }
+            else
+            {
+                _otherKeys[slot] = documentKey;
+            }
             _file.Write(slot, vector);
             _file.SetVersion(slot, version);
             AddToPartition(slot, vector);
@@ -229,7 +237,7 @@ public sealed partial class VectorCollection : IDisposable
 
             RemoveFromPartition(slot);
             _ids[slot] = null;
-            _keys[slot] = null;
+            _otherKeys.Remove(slot);
             _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
             return true;
@@ -278,7 +286,7 @@ public sealed partial class VectorCollection : IDisposable
             }
 
             _file.Read(slot).CopyTo(destination);
-            documentKey = _keys[slot]!;
+            documentKey = KeyOf(slot);
             return true;
         }
         finally
@@ -380,7 +388,8 @@ public sealed partial class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            long indexBytes = (_ids.Length * 8L * 2) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
+            // A dictionary entry is about 24 bytes plus a 4-byte bucket.
+            long indexBytes = (_ids.Length * 8L) + (_otherKeys.Count * 28L) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
             foreach (VectorPartition partition in _partitions)
             {
                 indexBytes += partition.AllocatedBytes;
@@ -485,6 +494,9 @@ public sealed partial class VectorCollection : IDisposable
         }
     }
 
+    /// <summary>The document key of the live vector in <paramref name="slot"/>.</summary>
+    private string KeyOf(int slot) => _otherKeys.TryGetValue(slot, out string? key) ? key : _ids[slot]!;
+
     private ReadOnlySpan<float> Centroid(int partition) => _centroids.AsSpan(partition * Dimension, Dimension);
 
     private int AllocateSlot()
@@ -499,7 +511,6 @@ public sealed partial class VectorCollection : IDisposable
         {
             int length = _ids.Length + (_ids.Length / 8);
             Array.Resize(ref _ids, length);
-            Array.Resize(ref _keys, length);
         }
 
         _file.EnsureCapacity(slot + 1);
@@ -579,7 +590,7 @@ public sealed partial class VectorCollection : IDisposable
         var partitions = new VectorPartition[partitionCount];
         for (int p = 0; p < partitionCount; p++)
         {
-            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / 8) + 4);
+            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / VectorPartition.GrowthDivisor) + 4);
             partitions[p].SetCountForRebuild(sizes[p]);
         }
 
@@ -659,6 +670,7 @@ public sealed partial class VectorCollection : IDisposable
         private readonly sbyte[] _queryCodes;
         private readonly float[] _queryScales;
         private readonly float[] _queryOffsets;
+        private readonly float[] _queryTailNorms;
         private readonly ulong[] _querySigns;
         private readonly (int Probe, int Start, int End)[] _blocks;
         private readonly int _blockCount;
@@ -692,6 +704,7 @@ public sealed partial class VectorCollection : IDisposable
             _queryCodes = ArrayPool<sbyte>.Shared.Rent(encodings * dimension);
             _queryScales = ArrayPool<float>.Shared.Rent(_probeCount);
             _queryOffsets = ArrayPool<float>.Shared.Rent(_probeCount);
+            _queryTailNorms = ArrayPool<float>.Shared.Rent(_probeCount);
             _querySigns = ArrayPool<ulong>.Shared.Rent(_probeCount * _signWords);
             int blocks = 0;
             for (int i = 0; i < _probeCount; i++)
@@ -701,6 +714,7 @@ public sealed partial class VectorCollection : IDisposable
 
             _blocks = ArrayPool<(int, int, int)>.Shared.Rent(Math.Max(1, blocks));
             float dotScale = _dot ? ScalarQuantizer.Quantize(q, _queryCodes.AsSpan(0, dimension)) : 0f;
+            int head = VectorPartition.HeadLengthFor(dimension);
             for (int i = 0; i < _probeCount; i++)
             {
                 ReadOnlySpan<float> centroid = owner.Centroid(_probes[i]);
@@ -711,8 +725,13 @@ public sealed partial class VectorCollection : IDisposable
                 }
                 else
                 {
-                    _queryScales[i] = ScalarQuantizer.QuantizeResidual(q, centroid, _queryCodes.AsSpan(i * dimension, dimension));
-                    _queryOffsets[i] = FloatKernels.SquaredL2(q, centroid);
+                    float scale = ScalarQuantizer.QuantizeResidual(q, centroid, _queryCodes.AsSpan(i * dimension, dimension));
+                    ReadOnlySpan<sbyte> tail = _queryCodes.AsSpan((i * dimension) + head, dimension - head);
+                    _queryScales[i] = scale;
+                    // The head pass starts from |q_r|^2 minus the query's own tail term, so that the
+                    // head estimate is the whole estimate minus the tail's (non-negative) sum of squares.
+                    _queryTailNorms[i] = scale * scale * Int8Kernels.Dot(tail, tail);
+                    _queryOffsets[i] = FloatKernels.SquaredL2(q, centroid) - _queryTailNorms[i];
                 }
 
                 if (_signWords > 0)
@@ -736,6 +755,7 @@ public sealed partial class VectorCollection : IDisposable
             ArrayPool<sbyte>.Shared.Return(_queryCodes);
             ArrayPool<float>.Shared.Return(_queryScales);
             ArrayPool<float>.Shared.Return(_queryOffsets);
+            ArrayPool<float>.Shared.Return(_queryTailNorms);
             ArrayPool<ulong>.Shared.Return(_querySigns);
             ArrayPool<(int, int, int)>.Shared.Return(_blocks);
         }
@@ -872,75 +892,198 @@ public sealed partial class VectorCollection : IDisposable
             }
         }
 
-        // The hot loop, in chunks of ScanChunk members: one multi-row int8 kernel call (TDot, inlined)
-        // fills the chunk's integer dots, then the estimates are formed four at a time and only lanes
-        // below the heap's threshold are looked at; the filter runs only for members that would enter
-        // the heap. Codes are row-major and contiguous; scales and norms are separate arrays.
+        // The hot loop, in chunks of ScanChunk members. The estimate is the squared distance between the
+        // quantized query residual and the member's quantized residual, s_q^2|c_q|^2 + s^2|c|^2 -
+        // 2 s_q s (c_q . c), corrected by the exact |q_r|^2 (a constant per partition); dot metric: minus
+        // the quantized product. L2 and cosine: one multi-row kernel call (TDot, inlined) forms the
+        // chunk's head dots from the head plane alone, and with the stored head norms (rounded down)
+        // gives the whole estimate minus the tail's non-negative sum of squares: a lower bound, so
+        // only members whose head beats the heap's threshold read their tail. Dot metric: no bound
+        // exists, both planes are read. The filter runs only for members that would enter the heap.
         private void ScanInt8<TDot>(int probe, int start, int end, ref CandidateHeap heap)
             where TDot : struct, Int8Kernels.IDot
         {
             VectorPartition partition = _owner._partitions[_probes[probe]];
             int dimension = _owner.Dimension;
+            int headLength = partition.HeadLength;
+            int tailLength = partition.TailLength;
             ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
+            ReadOnlySpan<sbyte> queryHead = query[..headLength];
+            ReadOnlySpan<sbyte> queryTail = query[headLength..];
             float queryScale = _queryScales[probe];
-            float offset = _queryOffsets[probe];
             if (end > partition.Count || start < 0)
             {
                 throw new InvalidOperationException($"scan block {start}..{end} is outside partition of {partition.Count}");
             }
 
-            ReadOnlySpan<sbyte> codes = partition.Codes.AsSpan(0, partition.Count * dimension);
+            ReadOnlySpan<sbyte> heads = partition.HeadCodes.AsSpan(0, partition.Count * headLength);
+            ReadOnlySpan<sbyte> tails = partition.TailCodes.AsSpan(0, partition.Count * tailLength);
             ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
-            ref float norms = ref MemoryMarshal.GetArrayDataReference(partition.ResidualNorms);
+            ref ushort headNorms = ref MemoryMarshal.GetArrayDataReference(partition.HeadNorms);
             int[] slots = partition.Slots;
 
-            // L2 and cosine: offset + |r|^2 - 2 * s_q * s_x * dot; dot metric: -(offset + s_q * s_x * dot).
-            float bias = _dot ? -offset : offset;
-            float normWeight = _dot ? 0f : 1f;
-            float factor = _dot ? -queryScale : -2f * queryScale;
-            Vector128<float> biasV = Vector128.Create(bias);
+            // L2 and cosine: bias + s * (s * norm - 2 s_q * dot); dot metric: -(offset + s_q * s * dot),
+            // the same form with norm weight 0, factor -s_q and bias -offset.
+            var scan = new ScanState(
+                _dot ? -_queryOffsets[probe] : _queryOffsets[probe], _dot ? 0f : _queryTailNorms[probe], _dot ? -queryScale : -2f * queryScale,
+                !_dot && tailLength > 0, queryHead, queryTail, heads, tails);
+            float normWeight = _dot ? 0f : 1 << partition.HeadNormShift;
+            Vector128<float> biasV = Vector128.Create(scan.Bias);
             Vector128<float> normWeightV = Vector128.Create(normWeight);
-            Vector128<float> factorV = Vector128.Create(factor);
+            Vector128<float> factorV = Vector128.Create(scan.Factor);
             Span<int> dots = stackalloc int[ScanChunk];
+            Span<int> tailDots = stackalloc int[_dot && tailLength > 0 ? ScanChunk : 0];
             ref int dot0 = ref MemoryMarshal.GetReference(dots);
+
+            // Members whose head passes wait one chunk before their tail is read: their tail lines are
+            // prefetched when they pass, and by the time the next chunk's heads are scored the lines are
+            // in cache, so the scattered tail reads overlap instead of stalling one after another.
+            Span<int> pendingRows = stackalloc int[2 * ScanChunk];
+            Span<int> pendingDots = stackalloc int[2 * ScanChunk];
+            Span<float> pendingValues = stackalloc float[2 * ScanChunk];
+            int pendingCount = 0;
+            int waitingStart = ScanChunk;
+            int waitingCount = 0;
             float threshold = heap.Threshold;
             for (int chunk = start; chunk < end; chunk += ScanChunk)
             {
                 int n = Math.Min(ScanChunk, end - chunk);
-                TDot.DotRows(query, codes.Slice(chunk * dimension, n * dimension), dots[..n]);
-                int i = 0;
-                for (; i <= n - 4; i += 4)
+                TDot.DotRows(queryHead, heads.Slice(chunk * headLength, n * headLength), dots[..n]);
+                if (_dot && tailLength > 0)
                 {
-                    int j = chunk + i;
-                    Vector128<float> estimate = biasV
-                        + (normWeightV * Vector128.LoadUnsafe(ref norms, (nuint)j))
-                        + (factorV * Vector128.LoadUnsafe(ref scales, (nuint)j) * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i)));
+                    TDot.DotRows(queryTail, tails.Slice(chunk * tailLength, n * tailLength), tailDots[..n]);
+                    for (int i = 0; i < n; i++)
+                    {
+                        dots[i] += tailDots[i];
+                    }
+                }
+
+                int pendingStart = ScanChunk - waitingStart;
+                int i4 = 0;
+                for (; i4 <= n - 4; i4 += 4)
+                {
+                    int j = chunk + i4;
+                    Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)j);
+                    Vector128<float> norm = Vector128.ConvertToSingle(Vector128.WidenLower(
+                        Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref headNorms, j)))).AsUInt16()));
+                    Vector128<float> estimate = biasV + (scale * ((normWeightV * scale * norm)
+                        + (factorV * Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref dot0, (nuint)i4)))));
                     uint below = Vector128.LessThan(estimate, Vector128.Create(threshold)).ExtractMostSignificantBits();
                     while (below != 0)
                     {
                         int lane = BitOperations.TrailingZeroCount(below);
                         below &= below - 1;
-                        float value = estimate.GetElement(lane);
-                        int slot = slots[j + lane];
-                        if (value < threshold && Accepts(slot))
+                        if (scan.Bounded)
                         {
-                            heap.Push(value, slot);
-                            threshold = heap.Threshold;
+                            Defer(in scan, j + lane, Unsafe.Add(ref dot0, i4 + lane), estimate.GetElement(lane), pendingRows, pendingDots, pendingValues, pendingStart + pendingCount++);
+                        }
+                        else
+                        {
+                            Keep(estimate.GetElement(lane), slots[j + lane], ref heap, ref threshold);
                         }
                     }
                 }
 
-                for (; i < n; i++)
+                for (; i4 < n; i4++)
                 {
-                    int j = chunk + i;
-                    float value = bias + (normWeight * Unsafe.Add(ref norms, j)) + (factor * Unsafe.Add(ref scales, j) * Unsafe.Add(ref dot0, i));
-                    if (value < threshold && Accepts(slots[j]))
+                    int j = chunk + i4;
+                    float scale = Unsafe.Add(ref scales, j);
+                    float value = scan.Bias + (scale * ((normWeight * scale * Unsafe.Add(ref headNorms, j)) + (scan.Factor * Unsafe.Add(ref dot0, i4))));
+                    if (value < threshold)
                     {
-                        heap.Push(value, slots[j]);
-                        threshold = heap.Threshold;
+                        if (scan.Bounded)
+                        {
+                            Defer(in scan, j, Unsafe.Add(ref dot0, i4), value, pendingRows, pendingDots, pendingValues, pendingStart + pendingCount++);
+                        }
+                        else
+                        {
+                            Keep(value, slots[j], ref heap, ref threshold);
+                        }
                     }
                 }
+
+                // The previous chunk's waiting members, then this chunk's wait for the next one.
+                Complete<TDot>(in scan, pendingRows.Slice(waitingStart, waitingCount), pendingDots.Slice(waitingStart, waitingCount), pendingValues.Slice(waitingStart, waitingCount),
+                    ref scales, slots, ref heap, ref threshold);
+                waitingStart = pendingStart;
+                waitingCount = pendingCount;
+                pendingCount = 0;
             }
+
+            Complete<TDot>(in scan, pendingRows.Slice(waitingStart, waitingCount), pendingDots.Slice(waitingStart, waitingCount), pendingValues.Slice(waitingStart, waitingCount),
+                ref scales, slots, ref heap, ref threshold);
+        }
+
+        /// <summary>Records a member whose head bound passed and prefetches its tail codes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Defer(in ScanState scan, int j, int headDot, float bound, Span<int> rows, Span<int> dots, Span<float> values, int at)
+        {
+            rows[at] = j;
+            dots[at] = headDot;
+            values[at] = bound;
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                int tailLength = scan.QueryTail.Length;
+                ref sbyte tail = ref MemoryMarshal.GetReference(scan.Tails.Slice(j * tailLength, tailLength));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref tail));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref tail, tailLength - 1)));
+            }
+        }
+
+        /// <summary>
+        /// Members deferred by <see cref="Defer"/>: those whose bound still beats the (since tightened)
+        /// threshold get their exact estimate from both planes, then the filter, then the heap.
+        /// </summary>
+        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref float scales, int[] slots, ref CandidateHeap heap, ref float threshold)
+            where TDot : struct, Int8Kernels.IDot
+        {
+            int headLength = scan.QueryHead.Length;
+            int tailLength = scan.QueryTail.Length;
+            for (int i = 0; i < rows.Length; i++)
+            {
+                if (bounds[i] >= threshold)
+                {
+                    continue;
+                }
+
+                int j = rows[i];
+                ReadOnlySpan<sbyte> head = scan.Heads.Slice(j * headLength, headLength);
+                ReadOnlySpan<sbyte> tail = scan.Tails.Slice(j * tailLength, tailLength);
+                float scale = Unsafe.Add(ref scales, j);
+                int norm = TDot.Dot(head, head) + TDot.Dot(tail, tail);
+                int dot = dots[i] + TDot.Dot(scan.QueryTail, tail);
+                float value = scan.Bias + scan.TailBias + (scale * ((scale * norm) + (scan.Factor * dot)));
+                if (value < threshold)
+                {
+                    Keep(value, slots[j], ref heap, ref threshold);
+                }
+            }
+        }
+
+        /// <summary>Pushes a member that beats the threshold and passes the filters.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Keep(float value, int slot, ref CandidateHeap heap, ref float threshold)
+        {
+            if (value < threshold && Accepts(slot))
+            {
+                heap.Push(value, slot);
+                threshold = heap.Threshold;
+            }
+        }
+
+        /// <summary>What one partition's scan needs beside the loop variables, for <see cref="Defer"/> and <see cref="Complete"/>.</summary>
+        private readonly ref struct ScanState(
+            float bias, float tailBias, float factor, bool bounded,
+            ReadOnlySpan<sbyte> queryHead, ReadOnlySpan<sbyte> queryTail, ReadOnlySpan<sbyte> heads, ReadOnlySpan<sbyte> tails)
+        {
+            internal readonly float Bias = bias;
+            internal readonly float TailBias = tailBias;
+            internal readonly float Factor = factor;
+            internal readonly bool Bounded = bounded;
+            internal readonly ReadOnlySpan<sbyte> QueryHead = queryHead;
+            internal readonly ReadOnlySpan<sbyte> QueryTail = queryTail;
+            internal readonly ReadOnlySpan<sbyte> Heads = heads;
+            internal readonly ReadOnlySpan<sbyte> Tails = tails;
         }
 
         private void ScanWithSignPass(int probe, int start, int end, ref CandidateHeap heap, ref CandidateHeap signHeap)
@@ -966,14 +1109,18 @@ public sealed partial class VectorCollection : IDisposable
             ReadOnlySpan<sbyte> query = _queryCodes.AsSpan(_dot ? 0 : probe * dimension, dimension);
             float queryScale = _queryScales[probe];
             float offset = _queryOffsets[probe];
+            int head = partition.HeadLength;
+            float tailBias = _dot ? 0f : _queryTailNorms[probe];
             for (int i = 0; i < signHeap.Count; i++)
             {
                 int j = signHeap.ItemAt(i);
-                int dot = Int8Kernels.Dot(query, partition.Codes.AsSpan(j * dimension, dimension));
+                ReadOnlySpan<sbyte> headCodes = partition.HeadAt(j);
+                ReadOnlySpan<sbyte> tailCodes = partition.TailAt(j);
+                int dot = Int8Kernels.Dot(query[..head], headCodes) + Int8Kernels.Dot(query[head..], tailCodes);
                 float scale = partition.Scales[j];
                 float estimate = _dot
                     ? -(offset + (queryScale * scale * dot))
-                    : offset + partition.ResidualNorms[j] - (2f * queryScale * scale * dot);
+                    : offset + tailBias + (scale * scale * (Int8Kernels.Dot(headCodes, headCodes) + Int8Kernels.Dot(tailCodes, tailCodes))) - (2f * queryScale * scale * dot);
                 heap.Push(estimate, partition.Slots[j]);
             }
         }
@@ -1008,7 +1155,7 @@ public sealed partial class VectorCollection : IDisposable
                 return true;
             }
 
-            string key = _owner._keys[slot]!;
+            string key = _owner.KeyOf(slot);
             if (_options.KeyPrefix is { } prefix && !key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 return false;
@@ -1044,7 +1191,7 @@ public sealed partial class VectorCollection : IDisposable
                 for (int i = 0; i < results.Length; i++)
                 {
                     int slot = slots[i];
-                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner._keys[slot]!, distances[i]);
+                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner.KeyOf(slot), distances[i]);
                 }
 
                 return results;

@@ -3,9 +3,10 @@ namespace CortexEdge.Core.Vectors;
 /// <summary>
 /// Map from vector id to slot: an open-addressing table of slot numbers (linear probing,
 /// backward-shift deletion) that stores no id of its own — it compares against the collection's
-/// id-per-slot array, passed to every call. 4 bytes per table entry at a load of at most 3/4, where a
-/// <see cref="Dictionary{TKey, TValue}"/> entry takes 24 bytes plus its bucket. Not thread-safe: the
-/// collection's lock guards it.
+/// id-per-slot array, passed to every call. 4 bytes per table entry at a load between 1/2 and 3/4
+/// (the table grows by half, and its length need not be a power of two: a hash maps to its home by
+/// multiplication), about 6 bytes per id, where a <see cref="Dictionary{TKey, TValue}"/> entry takes
+/// 24 bytes plus its bucket. Not thread-safe: the collection's lock guards it.
 /// </summary>
 internal sealed class VectorIdMap
 {
@@ -13,13 +14,11 @@ internal sealed class VectorIdMap
     private const int InitialLength = 16;
 
     private int[] _table;
-    private int _mask;
 
     internal VectorIdMap()
     {
         _table = new int[InitialLength];
         Array.Fill(_table, Empty);
-        _mask = InitialLength - 1;
     }
 
     /// <summary>Ids in the map.</summary>
@@ -31,19 +30,14 @@ internal sealed class VectorIdMap
     /// <summary>Sizes the table for <paramref name="count"/> ids at once (a bulk load), so it never regrows on the way.</summary>
     internal void Reserve(int count, string?[] ids)
     {
-        long needed = (count * 4L / 3) + 1;
-        if (needed <= _table.Length * 3L / 4)
+        // The length that holds count ids at a load of 3/4, plus room for a few more before a regrow.
+        long needed = (count * 4L / 3) + 16;
+        if (needed <= _table.Length)
         {
             return;
         }
 
-        int length = _table.Length;
-        while (length * 3L / 4 < needed)
-        {
-            length *= 2;
-        }
-
-        Rehash(length, ids);
+        Rehash((int)Math.Min(Array.MaxLength, needed), ids);
     }
 
     /// <summary>The slot of <paramref name="id"/>; false when absent. <paramref name="ids"/>[slot] is the id of each mapped slot.</summary>
@@ -65,7 +59,7 @@ internal sealed class VectorIdMap
                 return true;
             }
 
-            i = (i + 1) & _mask;
+            i = Next(i);
         }
     }
 
@@ -98,7 +92,7 @@ internal sealed class VectorIdMap
                 break;
             }
 
-            hole = (hole + 1) & _mask;
+            hole = Next(hole);
         }
 
         // Backward shift: pull later members of the probe run into the hole when the hole lies on
@@ -106,7 +100,7 @@ internal sealed class VectorIdMap
         int j = hole;
         while (true)
         {
-            j = (j + 1) & _mask;
+            j = Next(j);
             int moving = _table[j];
             if (moving == Empty)
             {
@@ -114,7 +108,7 @@ internal sealed class VectorIdMap
             }
 
             int home = Home(ids[moving]!);
-            if (((j - home) & _mask) >= ((j - hole) & _mask))
+            if (Distance(home, j) >= Distance(hole, j))
             {
                 _table[hole] = moving;
                 hole = j;
@@ -126,27 +120,31 @@ internal sealed class VectorIdMap
         return true;
     }
 
-    private int Home(string id) => id.GetHashCode(StringComparison.Ordinal) & _mask;
+    private int Home(string id) => (int)(((ulong)(uint)id.GetHashCode(StringComparison.Ordinal) * (ulong)_table.Length) >> 32);
+
+    private int Next(int i) => i + 1 == _table.Length ? 0 : i + 1;
+
+    /// <summary>Steps from <paramref name="from"/> forward (wrapping) to <paramref name="to"/>.</summary>
+    private int Distance(int from, int to) => to >= from ? to - from : to - from + _table.Length;
 
     private void Insert(int home, int slot)
     {
         int i = home;
         while (_table[i] != Empty)
         {
-            i = (i + 1) & _mask;
+            i = Next(i);
         }
 
         _table[i] = slot;
     }
 
-    private void Grow(string?[] ids) => Rehash(_table.Length * 2, ids);
+    private void Grow(string?[] ids) => Rehash((int)Math.Min(Array.MaxLength, _table.Length + (_table.Length / 2L)), ids);
 
     private void Rehash(int length, string?[] ids)
     {
         int[] old = _table;
         _table = new int[length];
         Array.Fill(_table, Empty);
-        _mask = _table.Length - 1;
         foreach (int slot in old)
         {
             if (slot != Empty)

@@ -173,8 +173,9 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         (long anonymousAfter, _) = ProcessMemory.Settle();
         VectorCollectionStatistics statistics = collection.GetStatistics();
         // The id strings and the array holding them are the caller's (the peers get integer keys): count
-        // them out of our growth.
-        long idBytes = ids.Sum(id => 22L + (2L * id.Length)) + (8L * ids.Length);
+        // them out of our growth. A string is a 20-byte header and length, its UTF-16 chars and a null
+        // char, in a heap object aligned to 8 bytes.
+        long idBytes = ids.Sum(id => (22L + (2L * id.Length) + 7) & ~7L) + (8L * ids.Length);
 
         var single = new VectorSearchOptions { MaxDegreeOfParallelism = 1 };
         var parallel = new VectorSearchOptions { MaxDegreeOfParallelism = -1 };

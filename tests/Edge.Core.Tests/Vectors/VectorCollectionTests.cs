@@ -127,12 +127,15 @@ public sealed class VectorCollectionTests : IDisposable
         Assert.Equal("origin", collection.Search([0, 0, 0], 1)[0].Id);
     }
 
-    [Fact]
-    public void Search_KeyPrefixAndPredicate_ReturnOnlyMatchingExactTopK()
+    [Theory]
+    [InlineData(16)]
+    [InlineData(96)]
+    public void Search_KeyPrefixAndPredicate_ReturnOnlyMatchingExactTopK(int dimension)
     {
+        // 16: codes in one plane; 96: head and tail planes, filters applied after the tail is read.
         int seed = VectorTestData.Seed();
         var random = new Random(seed);
-        const int dimension = 16, count = 3000;
+        const int count = 3000;
         float[] points = VectorTestData.GaussianMixture(random, count, dimension, 10, 0.5f);
         using VectorCollection collection = Create(dimension, VectorMetric.L2);
         for (int i = 0; i < count; i++)

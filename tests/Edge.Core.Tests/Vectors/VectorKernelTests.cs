@@ -140,6 +140,44 @@ public sealed class VectorKernelTests
     }
 
     [Fact]
+    public void Int8DotRows_Avx2AndAvxVnniForms_EqualScalar()
+    {
+        // The X64 path picks one form by the CPU; both are checked here wherever the CPU has them.
+        var forms = new List<(string Name, Action<ReadOnlyMemory<sbyte>, ReadOnlyMemory<sbyte>, int[]> Run)>();
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            forms.Add(("AVX2", (q, rows, results) => Int8Kernels.DotRowsAvx2(q.Span, rows.Span, results)));
+        }
+
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            forms.Add(("AVX-VNNI", (q, rows, results) => Int8Kernels.DotRowsAvxVnni(q.Span, rows.Span, results)));
+        }
+
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int RowsMax = 9;
+        sbyte[] query = new sbyte[LengthMax];
+        sbyte[] rows = new sbyte[RowsMax * LengthMax];
+        foreach ((string name, Action<ReadOnlyMemory<sbyte>, ReadOnlyMemory<sbyte>, int[]> run) in forms)
+        {
+            for (int length = 1; length <= LengthMax; length++)
+            {
+                int rowCount = 1 + ((length * 5) % RowsMax);
+                FillCodes(random, query, length);
+                FillCodes(random, rows, rowCount * length);
+                int[] results = new int[rowCount];
+                run(query.AsMemory(0, length), rows.AsMemory(0, rowCount * length), results);
+                for (int r = 0; r < rowCount; r++)
+                {
+                    int expected = Int8Kernels.Dot(query.AsSpan(0, length), rows.AsSpan(r * length, length), VectorKernelPath.Scalar);
+                    Assert.True(expected == results[r], $"seed {seed}, {name}, length {length}, row {r} of {rowCount}: dot {results[r]}, scalar {expected}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Int8DotRows_RowsTooShort_Throws()
     {
         sbyte[] query = new sbyte[16];
