@@ -249,17 +249,35 @@ public sealed partial class VectorCollection
             writer.Bytes(MemoryMarshal.AsBytes(partition.SignCodes.AsSpan(0, count * partition.SignWords)));
         }
 
+        // Live slots are the partitions' members (a free slot's trailer is not trusted to be cleared).
+        bool[] live = new bool[_slotHigh];
+        foreach (VectorPartition partition in _partitions)
+        {
+            foreach (int slot in partition.Slots.AsSpan(0, partition.Count))
+            {
+                live[slot] = true;
+            }
+        }
+
         for (int slot = 0; slot < _slotHigh; slot++)
         {
-            if (_ids[slot] is not { } id)
+            if (!live[slot])
             {
                 writer.Int32(0);
                 continue;
             }
 
+            // The id is also in the slot's trailer; the copy here restores ids too long for it and checks the pair.
             writer.Int32(1);
-            writer.String(id);
-            writer.String(KeyOf(slot));
+            writer.Utf8(_file.GetId(slot));
+            if (_otherKeys.TryGetValue(slot, out string? key))
+            {
+                writer.String(key);
+            }
+            else
+            {
+                writer.Utf8(_file.GetId(slot));
+            }
         }
 
         writer.Int32(tombstones.Count);
@@ -405,11 +423,9 @@ public sealed partial class VectorCollection
             throw reader.Corrupt($"the partitions hold {members} members; the index says {live} vectors are live");
         }
 
-        int tableLength = Math.Max(slotHigh, SlotTableInitial);
-        string?[] ids = new string?[tableLength];
         var freeSlots = new Stack<int>();
         var otherKeys = new Dictionary<int, string>();
-        _idMap.Reserve(live, ids);
+        _idMap.Reserve(live, _file);
         for (int slot = 0; slot < slotHigh; slot++)
         {
             if (reader.Int32(0, 1, "slot live flag") == 0)
@@ -428,16 +444,19 @@ public sealed partial class VectorCollection
                 throw reader.Corrupt($"slot {slot} is live in the slot table but in no partition");
             }
 
-            string id = reader.String("vector id");
-            if (_idMap.TryGet(id, ids, out _))
+            ReadOnlySpan<byte> id = reader.Utf8("vector id");
+            if (!_file.LoadId(slot, id))
             {
-                throw reader.Corrupt($"vector id '{id}' appears in two slots");
+                throw reader.Corrupt($"slot {slot} holds vector id '{Encoding.UTF8.GetString(id)}' but the float32 file's trailer for it holds another");
             }
 
-            ids[slot] = id;
-            _idMap.Add(id, slot, ids);
-            string key = reader.StringOrSame("document key", id);
-            if (!ReferenceEquals(key, id))
+            if (_idMap.TryGet(id, _file, out _))
+            {
+                throw reader.Corrupt($"vector id '{Encoding.UTF8.GetString(id)}' appears in two slots");
+            }
+
+            _idMap.Add(id, slot, _file);
+            if (reader.StringUnlessSame("document key", id) is { } key)
             {
                 otherKeys[slot] = key;
             }
@@ -453,7 +472,6 @@ public sealed partial class VectorCollection
         reader.ExpectEnd();
 
         // Free slots are reused lowest first after a rebuild; any order is correct.
-        _ids = ids;
         _otherKeys.Clear();
         foreach ((int slot, string key) in otherKeys)
         {
@@ -514,6 +532,13 @@ public sealed partial class VectorCollection
             Length += byteCount;
         }
 
+        /// <summary>Length-prefixed UTF-8 bytes, the same encoding as <see cref="String"/>.</summary>
+        internal void Utf8(ReadOnlySpan<byte> value)
+        {
+            Int32(value.Length);
+            Bytes(value);
+        }
+
         internal void Bytes(ReadOnlySpan<byte> data)
         {
             Crc = Binary.Crc32C.Append(Crc, data);
@@ -567,13 +592,20 @@ public sealed partial class VectorCollection
             return Encoding.UTF8.GetString(Take(byteCount));
         }
 
-        /// <summary>Like <see cref="String"/>, but returns <paramref name="same"/> when the text equals it (a key equal to its id shares the id's string).</summary>
-        internal string StringOrSame(string what, string same)
+        /// <summary>Like <see cref="String"/> for an id: its UTF-8 bytes, in the mapping (no copy), 1..<see cref="VectorCodec.IdBytesMax"/> long.</summary>
+        internal ReadOnlySpan<byte> Utf8(string what)
+        {
+            int byteCount = Int32(1, VectorCodec.IdBytesMax, $"{what} length");
+            return Take(byteCount);
+        }
+
+        /// <summary>Like <see cref="String"/>, but null when the text equals <paramref name="same"/> (a key equal to its id takes nothing).</summary>
+        internal string? StringUnlessSame(string what, ReadOnlySpan<byte> same)
         {
             // A collection used directly (not through the database) may hold an empty key.
             int byteCount = Int32(0, Math.Max(VectorCodec.IdBytesMax, Documents.DocumentLimits.KeyBytesMax), $"{what} length");
             ReadOnlySpan<byte> bytes = Take(byteCount);
-            return byteCount == same.Length && Ascii.Equals(bytes, same) ? same : Encoding.UTF8.GetString(bytes);
+            return bytes.SequenceEqual(same) ? null : Encoding.UTF8.GetString(bytes);
         }
 
         internal void Copy(Span<byte> destination)

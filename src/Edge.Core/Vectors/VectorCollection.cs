@@ -35,7 +35,6 @@ public sealed partial class VectorCollection : IDisposable
     public const int KMax = 10_000;
 
     private const int TrainCountMin = 256;
-    private const int SlotTableInitial = 1024;
     private const int BlockSize = 8192;
     private const int ParallelScanMin = 32_768;
     private const int SamplesPerCentroid = 32;
@@ -52,7 +51,6 @@ public sealed partial class VectorCollection : IDisposable
     private readonly float[] _scratch;
     private readonly float[] _zeros;
     private readonly bool _signCodes;
-    private string?[] _ids = new string?[SlotTableInitial];
     // Document keys that differ from their vector's id, by slot; a key equal to its id (the default)
     // takes nothing, where a key per slot would take a reference (8 bytes) for every vector.
     private readonly Dictionary<int, string> _otherKeys = [];
@@ -163,20 +161,26 @@ public sealed partial class VectorCollection : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(documentKey);
         Validate(vector, $"vector '{id}'");
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
+        if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes))
+        {
+            throw new EdgeException(EdgeErrorCode.VectorInvalid, $"vector id '{id}' is not valid UTF-16 or is longer than {VectorCodec.IdBytesMax} UTF-8 bytes (collection '{Name}')");
+        }
+
         _lock.EnterWriteLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _file.MarkOpen();
-            if (_idMap.TryGet(id, _ids, out int slot))
+            if (_idMap.TryGet(idBytes, _file, out int slot))
             {
                 RemoveFromPartition(slot);
             }
             else
             {
                 slot = AllocateSlot();
-                _idMap.Add(id, slot, _ids);
-                _ids[slot] = id;
+                _file.SetId(slot, idBytes);
+                _idMap.Add(idBytes, slot, _file);
             }
 
             if (string.Equals(documentKey, id, StringComparison.Ordinal))
@@ -201,10 +205,11 @@ public sealed partial class VectorCollection : IDisposable
     /// <summary>The HLC recorded with vector <paramref name="id"/>; false when there is no such vector.</summary>
     internal bool TryGetVersion(string id, out HlcTimestamp version)
     {
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
-            if (_idMap.TryGet(id, _ids, out int slot))
+            if (TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) && _idMap.TryGet(idBytes, _file, out int slot))
             {
                 version = _file.GetVersion(slot);
                 return true;
@@ -223,20 +228,21 @@ public sealed partial class VectorCollection : IDisposable
     public bool Delete(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterWriteLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_idMap.TryGet(id, _ids, out int slot))
+            if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) || !_idMap.TryGet(idBytes, _file, out int slot))
             {
                 return false;
             }
 
             _file.MarkOpen();
-            _idMap.Remove(id, _ids);
+            _idMap.Remove(idBytes, _file);
 
             RemoveFromPartition(slot);
-            _ids[slot] = null;
+            _file.ClearId(slot);
             _otherKeys.Remove(slot);
             _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
@@ -252,10 +258,11 @@ public sealed partial class VectorCollection : IDisposable
     public bool Contains(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
-            return _idMap.TryGet(id, _ids, out _);
+            return TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) && _idMap.TryGet(idBytes, _file, out _);
         }
         finally
         {
@@ -275,18 +282,19 @@ public sealed partial class VectorCollection : IDisposable
             throw new ArgumentException($"destination holds {destination.Length} floats; the collection's dimension is {Dimension}", nameof(destination));
         }
 
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_idMap.TryGet(id, _ids, out int slot))
+            if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) || !_idMap.TryGet(idBytes, _file, out int slot))
             {
                 documentKey = null;
                 return false;
             }
 
             _file.Read(slot).CopyTo(destination);
-            documentKey = KeyOf(slot);
+            documentKey = _otherKeys.TryGetValue(slot, out string? otherKey) ? otherKey : id;
             return true;
         }
         finally
@@ -389,7 +397,7 @@ public sealed partial class VectorCollection : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             // A dictionary entry is about 24 bytes plus a 4-byte bucket.
-            long indexBytes = (_ids.Length * 8L) + (_otherKeys.Count * 28L) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
+            long indexBytes = (_otherKeys.Count * 28L) + (_centroids.Length * 4L) + _idMap.AllocatedBytes + _file.LongIdBytes;
             foreach (VectorPartition partition in _partitions)
             {
                 indexBytes += partition.AllocatedBytes;
@@ -494,8 +502,27 @@ public sealed partial class VectorCollection : IDisposable
         }
     }
 
-    /// <summary>The document key of the live vector in <paramref name="slot"/>.</summary>
-    private string KeyOf(int slot) => _otherKeys.TryGetValue(slot, out string? key) ? key : _ids[slot]!;
+    /// <summary>
+    /// Encodes <paramref name="id"/> as strict UTF-8 into <paramref name="buffer"/> (ids are compared
+    /// as UTF-8 against the slot trailers); false when it is not valid UTF-16 or does not fit.
+    /// </summary>
+    private static bool TryEncodeId(string id, Span<byte> buffer, out ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.FromUtf16(id, buffer, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done || written == 0)
+        {
+            bytes = default;
+            return false;
+        }
+
+        bytes = buffer[..written];
+        return true;
+    }
+
+    /// <summary>The id of the live vector in <paramref name="slot"/>, decoded from its trailer (allocates).</summary>
+    private string IdOf(int slot) => System.Text.Encoding.UTF8.GetString(_file.GetId(slot));
+
+    /// <summary>The document key of the live vector in <paramref name="slot"/> (allocates when it is the id).</summary>
+    private string KeyOf(int slot) => _otherKeys.TryGetValue(slot, out string? key) ? key : IdOf(slot);
 
     private ReadOnlySpan<float> Centroid(int partition) => _centroids.AsSpan(partition * Dimension, Dimension);
 
@@ -507,12 +534,6 @@ public sealed partial class VectorCollection : IDisposable
         }
 
         slot = _slotHigh++;
-        if (slot == _ids.Length)
-        {
-            int length = _ids.Length + (_ids.Length / 8);
-            Array.Resize(ref _ids, length);
-        }
-
         _file.EnsureCapacity(slot + 1);
         return slot;
     }
@@ -676,6 +697,9 @@ public sealed partial class VectorCollection : IDisposable
         private readonly int _blockCount;
         private readonly bool _dot;
         private readonly int _signWords;
+        // The key prefix as UTF-8, so a prefix filter on keys equal to their ids compares trailer bytes
+        // without decoding an id; null when there is no prefix or it is not valid UTF-16.
+        private readonly byte[]? _prefixUtf8;
         private int _nextBlock = -1;
 
         /// <param name="owner">The collection, read-locked by the caller for the query's life.</param>
@@ -688,6 +712,18 @@ public sealed partial class VectorCollection : IDisposable
             _query = query;
             _k = k;
             _options = options;
+            if (options.KeyPrefix is { } prefix)
+            {
+                try
+                {
+                    _prefixUtf8 = VectorCodec.StrictUtf8.GetBytes(prefix);
+                }
+                catch (System.Text.EncoderFallbackException)
+                {
+                    _prefixUtf8 = null;
+                }
+            }
+
             _dot = owner.Metric == VectorMetric.Dot;
             int dimension = owner.Dimension;
             int oversample = options.Oversample > 0 ? options.Oversample : owner._options.Oversample;
@@ -1155,7 +1191,22 @@ public sealed partial class VectorCollection : IDisposable
                 return true;
             }
 
-            string key = _owner.KeyOf(slot);
+            if (!_owner._otherKeys.TryGetValue(slot, out string? key) && _prefixUtf8 is not null)
+            {
+                // The key is the id: test the prefix on its UTF-8 bytes (the same order as ordinal UTF-16
+                // for valid text), and decode it only for a predicate.
+                if (!_owner._file.GetId(slot).StartsWith(_prefixUtf8))
+                {
+                    return false;
+                }
+
+                if (_options.DocumentPredicate is null)
+                {
+                    return true;
+                }
+            }
+
+            key ??= _owner.IdOf(slot);
             if (_options.KeyPrefix is { } prefix && !key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 return false;
@@ -1191,7 +1242,8 @@ public sealed partial class VectorCollection : IDisposable
                 for (int i = 0; i < results.Length; i++)
                 {
                     int slot = slots[i];
-                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner.KeyOf(slot), distances[i]);
+                    string id = _owner.IdOf(slot);
+                    results[i] = new VectorMatch(id, _owner._otherKeys.TryGetValue(slot, out string? key) ? key : id, distances[i]);
                 }
 
                 return results;

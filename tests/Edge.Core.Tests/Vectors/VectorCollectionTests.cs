@@ -327,6 +327,54 @@ public sealed class VectorCollectionTests : IDisposable
     }
 
     [Fact]
+    public void Ids_InlineLongAndNonAscii_AreFoundFilteredAndRestoredFromTheIndexFile()
+    {
+        // Ids live in the float32 file's slot trailers (up to InlineIdBytes UTF-8 bytes) or, longer, in
+        // memory and the index file: both kinds, multi-byte text, prefix filters on them, and a reopen.
+        const int Dimension = 8;
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2 };
+        string vectorPath = _directory.File($"i{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        string[] ids =
+        [
+            "a", "é/ü", "sensor/\U0001F600", new string('x', VectorFile.InlineIdBytes), new string('y', VectorFile.InlineIdBytes + 1),
+            "sensor/" + new string('z', 300), "sensor/" + new string('é', 100), "sensor/short",
+        ];
+        float[] Point(int i) => Enumerable.Range(0, Dimension).Select(d => (float)((i * 10) + d)).ToArray();
+        using (VectorCollection collection = VectorCollection.Create("ids", vectorPath, options))
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                collection.Upsert(ids[i], Point(i), i == 1 ? "other key" : ids[i]);
+            }
+
+            // Delete and re-add a long id: its slot is reused.
+            Assert.True(collection.Delete(ids[4]));
+            Assert.False(collection.Contains(ids[4]));
+            collection.Upsert(ids[4], Point(4), ids[4]);
+            Assert.Throws<EdgeException>(() => collection.Upsert("bad\uD800", Point(0), "k"));
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>(), stateLsn: 5);
+        }
+
+        using VectorCollection? reopened = VectorCollection.TryOpen("ids", vectorPath, indexPath, options, 5, out _, out EdgeCorruptionException? problem);
+        Assert.True(reopened is not null, problem?.Message);
+        Assert.True(reopened.GetStatistics().LoadedFromIndexFile);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            VectorRecord record = reopened.Get(ids[i]);
+            Assert.Equal(Point(i), record.Vector);
+            Assert.Equal(i == 1 ? "other key" : ids[i], record.DocumentKey);
+            VectorMatch nearest = reopened.Search(Point(i), 1)[0];
+            Assert.Equal((ids[i], record.DocumentKey), (nearest.Id, nearest.DocumentKey));
+        }
+
+        VectorMatch[] sensors = reopened.Search(Point(0), ids.Length, new VectorSearchOptions { KeyPrefix = "sensor/" });
+        Assert.Equal(ids.Where(id => id.StartsWith("sensor/", StringComparison.Ordinal)).Order(StringComparer.Ordinal), sensors.Select(m => m.Id).Order(StringComparer.Ordinal));
+        Assert.False(reopened.Contains("sensor/"));
+        Assert.False(reopened.Contains("bad\uD800"));
+    }
+
+    [Fact]
     public void TryOpen_ChangedAfterSaveWithoutNewSave_ReportsNotClosed()
     {
         var options = new VectorCollectionOptions { Dimension = 4, Metric = VectorMetric.L2 };
