@@ -38,7 +38,8 @@ public sealed partial class VectorCollection
     private const uint IndexMagic = 0x49564543; // "CEVI"
     // Version 2: codes in a head and a tail plane, 16-bit head norms instead of float residual norms
     // (a version-1 file is rebuilt).
-    private const ushort IndexFormatVersion = 2;
+    // 3: a flat partition may have identity slots (no slot array); version 2 files are rebuilt once.
+    private const ushort IndexFormatVersion = 3;
     private const int IndexHeaderBytes = 64;
     private const int IndexHeaderCrcOffset = 44;
 
@@ -241,7 +242,13 @@ public sealed partial class VectorCollection
         {
             int count = partition.Count;
             writer.Int32(count);
-            writer.Bytes(MemoryMarshal.AsBytes(partition.Slots.AsSpan(0, count)));
+            // Identity slots (a flat index, member j is slot j) have no slot array.
+            writer.Int32(partition.Slots is null ? 1 : 0);
+            if (partition.Slots is { } slots)
+            {
+                writer.Bytes(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
+            }
+
             writer.Bytes(MemoryMarshal.AsBytes(partition.Scales.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.HeadNorms.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.HeadCodes.AsSpan(0, count * partition.HeadLength)));
@@ -253,9 +260,9 @@ public sealed partial class VectorCollection
         bool[] live = new bool[_slotHigh];
         foreach (VectorPartition partition in _partitions)
         {
-            foreach (int slot in partition.Slots.AsSpan(0, partition.Count))
+            for (int j = 0; j < partition.Count; j++)
             {
-                live[slot] = true;
+                live[partition.SlotAt(j)] = true;
             }
         }
 
@@ -392,13 +399,23 @@ public sealed partial class VectorCollection
             int count = reader.Int32(0, live - members, "partition member count");
             members += count;
             int capacity = Math.Max(4, count + (count / VectorPartition.GrowthDivisor));
-            int[] slots = new int[capacity];
+            bool identity = reader.Int32(0, 1, "identity slots flag") == 1;
+            if (identity && (partitionCount != 1 || count != slotHigh))
+            {
+                throw reader.Corrupt($"partition {p} has identity slots, but there are {partitionCount} partitions and {count} members of {slotHigh} slots");
+            }
+
+            int[]? slots = identity ? null : new int[capacity];
             float[] scales = new float[capacity];
             ushort[] headNorms = new ushort[capacity];
             sbyte[] heads = new sbyte[(long)capacity * headLength];
             sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];
             ulong[] signs = new ulong[(long)capacity * signWords];
-            reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
+            if (slots is not null)
+            {
+                reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
+            }
+
             reader.Copy(MemoryMarshal.AsBytes(scales.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(headNorms.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(heads.AsSpan(0, count * headLength)));
@@ -406,7 +423,7 @@ public sealed partial class VectorCollection
             reader.Copy(MemoryMarshal.AsBytes(signs.AsSpan(0, count * signWords)));
             for (int position = 0; position < count; position++)
             {
-                int slot = slots[position];
+                int slot = slots is null ? position : slots[position];
                 if ((uint)slot >= (uint)slotHigh || partitionOf[slot] != -1)
                 {
                     throw reader.Corrupt($"partition {p} member {position} names slot {slot}, outside 0..{slotHigh - 1} or listed twice");

@@ -70,7 +70,7 @@ public sealed partial class VectorCollection : IDisposable
         _zeros = new float[options.Dimension];
         _signCodes = options.SignCodes == VectorSignCodeMode.Enabled
             || (options.SignCodes == VectorSignCodeMode.Auto && options.Dimension >= options.SignCodeDimensionMin);
-        _partitions = [new VectorPartition(options.Dimension, _signCodes, 16)];
+        _partitions = [new VectorPartition(options.Dimension, _signCodes, 16, identitySlots: true)];
         _centroids = new float[options.Dimension];
     }
 
@@ -172,11 +172,8 @@ public sealed partial class VectorCollection : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _file.MarkOpen();
-            if (_idMap.TryGet(idBytes, _file, out int slot))
-            {
-                RemoveFromPartition(slot);
-            }
-            else
+            bool replacing = _idMap.TryGet(idBytes, _file, out int slot);
+            if (!replacing)
             {
                 slot = AllocateSlot();
                 _file.SetId(slot, idBytes);
@@ -193,7 +190,15 @@ public sealed partial class VectorCollection : IDisposable
             }
             _file.Write(slot, vector);
             _file.SetVersion(slot, version);
-            AddToPartition(slot, vector);
+            if (replacing)
+            {
+                ReplaceInPartition(slot, vector);
+            }
+            else
+            {
+                AddToPartition(slot, vector);
+            }
+
             MaybeRetrain();
         }
         finally
@@ -240,10 +245,15 @@ public sealed partial class VectorCollection : IDisposable
 
             _file.MarkOpen();
             _idMap.Remove(idBytes, _file);
+            _otherKeys.Remove(slot);
+            if (_partitions[0].Slots is null)
+            {
+                RemoveKeepingIdentitySlots(slot);
+                return true;
+            }
 
             RemoveFromPartition(slot);
             _file.ClearId(slot);
-            _otherKeys.Remove(slot);
             _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
             return true;
@@ -545,6 +555,46 @@ public sealed partial class VectorCollection : IDisposable
         _file.SetPlacement(slot, partition, _partitions[partition].Add(slot, _scratch, Centroid(partition)));
     }
 
+    /// <summary>
+    /// Removes <paramref name="slot"/> (its id already out of the id map) from a flat index with
+    /// identity slots: the last slot moves into it — vector, trailer, id, key, codes and its id map
+    /// entry together — so slot and position stay equal and no slot array is needed.
+    /// </summary>
+    private void RemoveKeepingIdentitySlots(int slot)
+    {
+        System.Diagnostics.Debug.Assert(_partitions.Length == 1 && _slotHigh == _partitions[0].Count, "identity slots are dense");
+        int last = _slotHigh - 1;
+        if (slot != last)
+        {
+            _idMap.Renumber(_file.GetId(last), last, slot);
+            _file.MoveSlot(last, slot);
+            _file.SetPosition(slot, slot);
+            if (_otherKeys.Remove(last, out string? key))
+            {
+                _otherKeys[slot] = key;
+            }
+        }
+
+        _partitions[0].RemoveAt(slot);
+        _file.ClearId(last);
+        _file.SetVersion(last, default);
+        _slotHigh = last;
+    }
+
+    /// <summary>Re-encodes the replaced vector of <paramref name="slot"/>: in place when flat, else into its nearest partition.</summary>
+    private void ReplaceInPartition(int slot, ReadOnlySpan<float> vector)
+    {
+        if (_partitions.Length == 1)
+        {
+            Prepare(vector, _scratch);
+            _partitions[0].Encode(_file.GetPlacement(slot).Position, slot, _scratch, Centroid(0));
+            return;
+        }
+
+        RemoveFromPartition(slot);
+        AddToPartition(slot, vector);
+    }
+
     private void RemoveFromPartition(int slot)
     {
         (int partition, int position) = _file.GetPlacement(slot);
@@ -580,8 +630,10 @@ public sealed partial class VectorCollection : IDisposable
         int n = 0;
         foreach (VectorPartition partition in _partitions)
         {
-            partition.Slots.AsSpan(0, partition.Count).CopyTo(live.AsSpan(n));
-            n += partition.Count;
+            for (int j = 0; j < partition.Count; j++)
+            {
+                live[n++] = partition.SlotAt(j);
+            }
         }
 
         System.Diagnostics.Debug.Assert(n == count, "partitions must hold every stored vector exactly once");
@@ -608,10 +660,18 @@ public sealed partial class VectorCollection : IDisposable
             positions[i] = sizes[assignment[i]]++;
         }
 
+        // A flat index whose slots are dense and in order (always, unless it was partitioned before)
+        // keeps identity slots: no slot array.
+        bool identity = partitionCount == 1 && _slotHigh == count;
+        for (int i = 0; identity && i < count; i++)
+        {
+            identity = live[i] == i;
+        }
+
         var partitions = new VectorPartition[partitionCount];
         for (int p = 0; p < partitionCount; p++)
         {
-            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / VectorPartition.GrowthDivisor) + 4);
+            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / VectorPartition.GrowthDivisor) + 4, identity);
             partitions[p].SetCountForRebuild(sizes[p]);
         }
 
@@ -956,7 +1016,7 @@ public sealed partial class VectorCollection : IDisposable
             ReadOnlySpan<sbyte> tails = partition.TailCodes.AsSpan(0, partition.Count * tailLength);
             ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
             ref ushort headNorms = ref MemoryMarshal.GetArrayDataReference(partition.HeadNorms);
-            int[] slots = partition.Slots;
+            int[]? slots = partition.Slots;
 
             // L2 and cosine: bias + s * (s * norm - 2 s_q * dot); dot metric: -(offset + s_q * s * dot),
             // the same form with norm weight 0, factor -s_q and bias -offset.
@@ -1015,7 +1075,7 @@ public sealed partial class VectorCollection : IDisposable
                         }
                         else
                         {
-                            Keep(estimate.GetElement(lane), slots[j + lane], ref heap, ref threshold);
+                            Keep(estimate.GetElement(lane), SlotOf(slots, j + lane), ref heap, ref threshold);
                         }
                     }
                 }
@@ -1033,7 +1093,7 @@ public sealed partial class VectorCollection : IDisposable
                         }
                         else
                         {
-                            Keep(value, slots[j], ref heap, ref threshold);
+                            Keep(value, SlotOf(slots, j), ref heap, ref threshold);
                         }
                     }
                 }
@@ -1070,7 +1130,7 @@ public sealed partial class VectorCollection : IDisposable
         /// Members deferred by <see cref="Defer"/>: those whose bound still beats the (since tightened)
         /// threshold get their exact estimate from both planes, then the filter, then the heap.
         /// </summary>
-        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref float scales, int[] slots, ref CandidateHeap heap, ref float threshold)
+        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref float scales, int[]? slots, ref CandidateHeap heap, ref float threshold)
             where TDot : struct, Int8Kernels.IDot
         {
             int headLength = scan.QueryHead.Length;
@@ -1091,10 +1151,14 @@ public sealed partial class VectorCollection : IDisposable
                 float value = scan.Bias + scan.TailBias + (scale * ((scale * norm) + (scan.Factor * dot)));
                 if (value < threshold)
                 {
-                    Keep(value, slots[j], ref heap, ref threshold);
+                    Keep(value, SlotOf(slots, j), ref heap, ref threshold);
                 }
             }
         }
+
+        /// <summary>The slot of member <paramref name="j"/>: from the slot array, or <paramref name="j"/> itself for identity slots.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int SlotOf(int[]? slots, int j) => slots is null ? j : slots[j];
 
         /// <summary>Pushes a member that beats the threshold and passes the filters.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -1157,7 +1221,7 @@ public sealed partial class VectorCollection : IDisposable
                 float estimate = _dot
                     ? -(offset + (queryScale * scale * dot))
                     : offset + tailBias + (scale * scale * (Int8Kernels.Dot(headCodes, headCodes) + Int8Kernels.Dot(tailCodes, tailCodes))) - (2f * queryScale * scale * dot);
-                heap.Push(estimate, partition.Slots[j]);
+                heap.Push(estimate, partition.SlotAt(j));
             }
         }
 
@@ -1170,13 +1234,13 @@ public sealed partial class VectorCollection : IDisposable
             int words = _signWords;
             ReadOnlySpan<ulong> querySigns = _querySigns.AsSpan(probe * words, words);
             ReadOnlySpan<ulong> signs = partition.SignCodes.AsSpan(0, partition.Count * words);
-            ReadOnlySpan<int> slots = partition.Slots.AsSpan(0, partition.Count);
+            int[]? slots = partition.Slots;
             signHeap.Clear();
             float threshold = signHeap.Threshold;
             for (int j = start; j < end; j++)
             {
                 float distance = THamming.Hamming(querySigns, signs.Slice(j * words, words));
-                if (distance < threshold && Accepts(slots[j]))
+                if (distance < threshold && Accepts(SlotOf(slots, j)))
                 {
                     signHeap.Push(distance, j);
                     threshold = signHeap.Threshold;

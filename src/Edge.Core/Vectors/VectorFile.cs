@@ -286,6 +286,26 @@ internal sealed unsafe partial class VectorFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies slot <paramref name="from"/> — vector and trailer (version, placement, id) — over slot
+    /// <paramref name="to"/>, moving a long id with it; <paramref name="from"/> keeps its bytes until cleared.
+    /// </summary>
+    internal void MoveSlot(int from, int to)
+    {
+        Slot(from);
+        Slot(to);
+        new ReadOnlySpan<byte>(_base + HeaderBytes + ((long)from * _slotBytes), _slotBytes)
+            .CopyTo(new Span<byte>(_base + HeaderBytes + ((long)to * _slotBytes), _slotBytes));
+        if (_longIds.Remove(from, out byte[]? id))
+        {
+            _longIds[to] = id;
+        }
+        else
+        {
+            _longIds.Remove(to);
+        }
+    }
+
     /// <summary>Marks slot <paramref name="slot"/> as holding no id.</summary>
     internal void ClearId(int slot)
     {

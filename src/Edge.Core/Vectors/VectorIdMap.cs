@@ -76,6 +76,26 @@ internal sealed class VectorIdMap
         Count++;
     }
 
+    /// <summary>
+    /// Points the entry of <paramref name="id"/> (mapped to <paramref name="from"/>) at
+    /// <paramref name="to"/>, for a vector moved to another slot.
+    /// </summary>
+    internal void Renumber(ReadOnlySpan<byte> id, int from, int to)
+    {
+        int i = Home(id);
+        while (_table[i] != from)
+        {
+            if (_table[i] == Empty)
+            {
+                throw new InvalidOperationException($"slot {from} is not in the id map under its id");
+            }
+
+            i = Next(i);
+        }
+
+        _table[i] = to;
+    }
+
     /// <summary>Removes <paramref name="id"/>; false when absent. <paramref name="ids"/> must still name it.</summary>
     internal bool Remove(ReadOnlySpan<byte> id, VectorFile ids)
     {
