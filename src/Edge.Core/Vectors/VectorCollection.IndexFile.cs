@@ -38,7 +38,8 @@ public sealed partial class VectorCollection
     private const uint IndexMagic = 0x49564543; // "CEVI"
     // Version 2: codes in a head and a tail plane, 16-bit head norms instead of float residual norms
     // (a version-1 file is rebuilt).
-    // 3: a flat partition may have identity slots (no slot array); version 2 files are rebuilt once.
+    // 3: a flat partition may have identity slots (no slot array), and scales are 16-bit (bfloat16);
+    // version 2 files are rebuilt once.
     private const ushort IndexFormatVersion = 3;
     private const int IndexHeaderBytes = 64;
     private const int IndexHeaderCrcOffset = 44;
@@ -406,7 +407,7 @@ public sealed partial class VectorCollection
             }
 
             int[]? slots = identity ? null : new int[capacity];
-            float[] scales = new float[capacity];
+            ushort[] scales = new ushort[capacity];
             ushort[] headNorms = new ushort[capacity];
             sbyte[] heads = new sbyte[(long)capacity * headLength];
             sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];

@@ -1014,7 +1014,7 @@ public sealed partial class VectorCollection : IDisposable
 
             ReadOnlySpan<sbyte> heads = partition.HeadCodes.AsSpan(0, partition.Count * headLength);
             ReadOnlySpan<sbyte> tails = partition.TailCodes.AsSpan(0, partition.Count * tailLength);
-            ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
+            ref ushort scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
             ref ushort headNorms = ref MemoryMarshal.GetArrayDataReference(partition.HeadNorms);
             int[]? slots = partition.Slots;
 
@@ -1059,7 +1059,9 @@ public sealed partial class VectorCollection : IDisposable
                 for (; i4 <= n - 4; i4 += 4)
                 {
                     int j = chunk + i4;
-                    Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)j);
+                    // bfloat16 scales: widen four to 32 bits and shift them into a float's upper half.
+                    Vector128<float> scale = Vector128.ShiftLeft(Vector128.WidenLower(
+                        Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref scales, j)))).AsUInt16()), 16).AsSingle();
                     Vector128<float> norm = Vector128.ConvertToSingle(Vector128.WidenLower(
                         Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref headNorms, j)))).AsUInt16()));
                     Vector128<float> estimate = biasV + (scale * ((normWeightV * scale * norm)
@@ -1083,7 +1085,7 @@ public sealed partial class VectorCollection : IDisposable
                 for (; i4 < n; i4++)
                 {
                     int j = chunk + i4;
-                    float scale = Unsafe.Add(ref scales, j);
+                    float scale = ScalarQuantizer.ScaleFromBits(Unsafe.Add(ref scales, j));
                     float value = scan.Bias + (scale * ((normWeight * scale * Unsafe.Add(ref headNorms, j)) + (scan.Factor * Unsafe.Add(ref dot0, i4))));
                     if (value < threshold)
                     {
@@ -1130,7 +1132,7 @@ public sealed partial class VectorCollection : IDisposable
         /// Members deferred by <see cref="Defer"/>: those whose bound still beats the (since tightened)
         /// threshold get their exact estimate from both planes, then the filter, then the heap.
         /// </summary>
-        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref float scales, int[]? slots, ref CandidateHeap heap, ref float threshold)
+        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref ushort scales, int[]? slots, ref CandidateHeap heap, ref float threshold)
             where TDot : struct, Int8Kernels.IDot
         {
             int headLength = scan.QueryHead.Length;
@@ -1145,7 +1147,7 @@ public sealed partial class VectorCollection : IDisposable
                 int j = rows[i];
                 ReadOnlySpan<sbyte> head = scan.Heads.Slice(j * headLength, headLength);
                 ReadOnlySpan<sbyte> tail = scan.Tails.Slice(j * tailLength, tailLength);
-                float scale = Unsafe.Add(ref scales, j);
+                float scale = ScalarQuantizer.ScaleFromBits(Unsafe.Add(ref scales, j));
                 int norm = TDot.Dot(head, head) + TDot.Dot(tail, tail);
                 int dot = dots[i] + TDot.Dot(scan.QueryTail, tail);
                 float value = scan.Bias + scan.TailBias + (scale * ((scale * norm) + (scan.Factor * dot)));
@@ -1217,7 +1219,7 @@ public sealed partial class VectorCollection : IDisposable
                 ReadOnlySpan<sbyte> headCodes = partition.HeadAt(j);
                 ReadOnlySpan<sbyte> tailCodes = partition.TailAt(j);
                 int dot = Int8Kernels.Dot(query[..head], headCodes) + Int8Kernels.Dot(query[head..], tailCodes);
-                float scale = partition.Scales[j];
+                float scale = partition.ScaleAt(j);
                 float estimate = _dot
                     ? -(offset + (queryScale * scale * dot))
                     : offset + tailBias + (scale * scale * (Int8Kernels.Dot(headCodes, headCodes) + Int8Kernels.Dot(tailCodes, tailCodes))) - (2f * queryScale * scale * dot);

@@ -37,13 +37,13 @@ internal sealed class VectorPartition
         Slots = identitySlots ? null : new int[capacity];
         HeadCodes = new sbyte[(long)capacity * _head];
         TailCodes = new sbyte[(long)capacity * (dimension - _head)];
-        Scales = new float[capacity];
+        Scales = new ushort[capacity];
         HeadNorms = new ushort[capacity];
         SignCodes = new ulong[capacity * _signWords];
     }
 
     /// <summary>A partition over arrays read from an index file (<paramref name="count"/> members used).</summary>
-    internal VectorPartition(int dimension, int signWords, int count, int[]? slots, sbyte[] headCodes, sbyte[] tailCodes, float[] scales, ushort[] headNorms, ulong[] signCodes)
+    internal VectorPartition(int dimension, int signWords, int count, int[]? slots, sbyte[] headCodes, sbyte[] tailCodes, ushort[] scales, ushort[] headNorms, ulong[] signCodes)
     {
         _dimension = dimension;
         _head = HeadLengthFor(dimension);
@@ -81,8 +81,14 @@ internal sealed class VectorPartition
     /// <summary>Int8 codes of the remaining <see cref="TailLength"/> components, that many per member.</summary>
     internal sbyte[] TailCodes { get; private set; }
 
-    /// <summary>Quantization scale per member.</summary>
-    internal float[] Scales { get; private set; }
+    /// <summary>
+    /// Quantization scale per member in 16 bits (bfloat16: the upper half of the float32, see
+    /// <see cref="ScalarQuantizer.QuantizeResidualCompactScale"/>); <see cref="ScaleAt"/> widens one.
+    /// </summary>
+    internal ushort[] Scales { get; private set; }
+
+    /// <summary>The scale of the member at <paramref name="position"/>.</summary>
+    internal float ScaleAt(int position) => ScalarQuantizer.ScaleFromBits(Scales[position]);
 
     /// <summary>
     /// Squared norm of each member's head codes shifted right by <see cref="HeadNormShift"/> (rounded
@@ -101,7 +107,7 @@ internal sealed class VectorPartition
 
     /// <summary>Bytes held by the arrays (capacity, not count).</summary>
     internal long AllocatedBytes =>
-        ((Slots?.Length ?? 0) * 4L) + HeadCodes.LongLength + TailCodes.LongLength + (Scales.Length * 4L) + (HeadNorms.Length * 2L) + (SignCodes.Length * 8L);
+        ((Slots?.Length ?? 0) * 4L) + HeadCodes.LongLength + TailCodes.LongLength + (Scales.Length * 2L) + (HeadNorms.Length * 2L) + (SignCodes.Length * 8L);
 
     /// <summary>Right shift that fits <paramref name="headLength"/> * 127^2 in 16 bits.</summary>
     internal static int HeadNormShiftFor(int headLength) =>
@@ -136,7 +142,7 @@ internal sealed class VectorPartition
 
         sbyte[]? rented = null;
         Span<sbyte> codes = _dimension <= 4096 ? stackalloc sbyte[_dimension] : (rented = System.Buffers.ArrayPool<sbyte>.Shared.Rent(_dimension)).AsSpan(0, _dimension);
-        Scales[position] = ScalarQuantizer.QuantizeResidual(vector, centroid, codes);
+        Scales[position] = ScalarQuantizer.QuantizeResidualCompactScale(vector, centroid, codes);
         codes[.._head].CopyTo(HeadAt(position));
         HeadNorms[position] = (ushort)(Int8Kernels.Dot(codes[.._head], codes[.._head]) >> HeadNormShift);
         codes[_head..].CopyTo(TailAt(position));
@@ -224,7 +230,7 @@ internal sealed class VectorPartition
         sbyte[] tail = TailCodes;
         Array.Resize(ref tail, capacity * (_dimension - _head));
         TailCodes = tail;
-        float[] scales = Scales;
+        ushort[] scales = Scales;
         Array.Resize(ref scales, capacity);
         Scales = scales;
         ushort[] norms = HeadNorms;
