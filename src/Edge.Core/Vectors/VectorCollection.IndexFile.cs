@@ -366,7 +366,7 @@ public sealed partial class VectorCollection
         }
     }
 
-    private void ReadPayload(ref IndexReader reader, Dictionary<string, HlcTimestamp> tombstones)
+    private unsafe void ReadPayload(ref IndexReader reader, Dictionary<string, HlcTimestamp> tombstones)
     {
         int dimension = Dimension;
         int slotHigh = reader.Int32(0, int.MaxValue, "slot high-water mark");
@@ -443,7 +443,11 @@ public sealed partial class VectorCollection
 
         var freeSlots = new Stack<int>();
         var otherKeys = new Dictionary<int, string>();
-        _idMap.Reserve(live, _file);
+        // The id map is built from the ids in this file (where each slot's id starts in the payload), not
+        // from the float32 file's trailers, so an open reads none of the float32 file's pages.
+        long[] idOffsets = new long[slotHigh];
+        var payloadIds = new PayloadIds(reader.Start, idOffsets);
+        _idMap.Reserve(live, payloadIds);
         for (int slot = 0; slot < slotHigh; slot++)
         {
             if (reader.Int32(0, 1, "slot live flag") == 0)
@@ -463,17 +467,14 @@ public sealed partial class VectorCollection
             }
 
             ReadOnlySpan<byte> id = reader.Utf8("vector id");
-            if (!_file.LoadId(slot, id))
-            {
-                throw reader.Corrupt($"slot {slot} holds vector id '{Encoding.UTF8.GetString(id)}' but the float32 file's trailer for it holds another");
-            }
-
-            if (_idMap.TryGet(id, _file, out _))
+            if (_idMap.TryGet(id, payloadIds, out _))
             {
                 throw reader.Corrupt($"vector id '{Encoding.UTF8.GetString(id)}' appears in two slots");
             }
 
-            _idMap.Add(id, slot, _file);
+            idOffsets[slot] = reader.Position - id.Length;
+            _idMap.Add(id, slot, payloadIds);
+            _file.RestoreLongId(slot, id);
             if (reader.StringUnlessSame("document key", id) is { } key)
             {
                 otherKeys[slot] = key;
@@ -508,6 +509,19 @@ public sealed partial class VectorCollection
 
     private static EdgeCorruptionException Corrupt(string path, long offset, string message) =>
         new(EdgeErrorCode.VectorFileCorrupt, $"{path} offset {offset}", message);
+
+    /// <summary>
+    /// The ids of an index file's payload while it loads: <paramref name="offsets"/>[slot] is where the
+    /// slot's id bytes start, after their 4-byte length (0 for a slot not read yet, never a real offset).
+    /// </summary>
+    private readonly unsafe struct PayloadIds(byte* payload, long[] offsets) : IVectorIdSource
+    {
+        public ReadOnlySpan<byte> GetId(int slot)
+        {
+            long offset = offsets[slot];
+            return offset == 0 ? [] : new ReadOnlySpan<byte>(payload + offset, BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(payload + offset - 4, 4)));
+        }
+    }
 
     /// <summary>Buffered payload writer that keeps the running CRC-32C and length.</summary>
     private struct IndexWriter(Stream stream)
@@ -586,6 +600,12 @@ public sealed partial class VectorCollection
     private unsafe struct IndexReader(byte* start, long length, string path)
     {
         private long _position;
+
+        /// <summary>The payload's first byte.</summary>
+        internal readonly byte* Start => start;
+
+        /// <summary>Bytes read so far.</summary>
+        internal readonly long Position => _position;
 
         internal int Int32(int min, int max, string what)
         {

@@ -28,7 +28,7 @@ namespace CortexEdge.Core.Vectors;
 /// <see cref="VectorCollection"/> serializes writers against readers, and spans from
 /// <see cref="Read"/> are valid only until the next <see cref="EnsureCapacity"/>.
 /// </remarks>
-internal sealed unsafe partial class VectorFile : IDisposable
+internal sealed unsafe partial class VectorFile : IDisposable, IVectorIdSource
 {
     /// <summary>Bytes before slot 0; a fixed format constant, independent of the page size.</summary>
     internal const int HeaderBytes = 4096;
@@ -257,7 +257,7 @@ internal sealed unsafe partial class VectorFile : IDisposable
     /// The UTF-8 id stored for slot <paramref name="slot"/> (empty for a free slot), read from the mapping
     /// when inline: valid until the next <see cref="EnsureCapacity"/> or id change of the slot.
     /// </summary>
-    internal ReadOnlySpan<byte> GetId(int slot)
+    public ReadOnlySpan<byte> GetId(int slot)
     {
         byte* trailer = Trailer(slot);
         int length = Unsafe.ReadUnaligned<ushort>(trailer + IdLengthOffset);
@@ -314,25 +314,16 @@ internal sealed unsafe partial class VectorFile : IDisposable
     }
 
     /// <summary>
-    /// At an open from the index file: checks that slot <paramref name="slot"/>'s trailer holds
-    /// <paramref name="id"/> (the file is not written) and keeps a long id in memory. False when the
-    /// trailer names another id.
+    /// At an open from the index file: keeps slot <paramref name="slot"/>'s id in memory when it is too
+    /// long for the trailer (which holds its length). The trailer itself is not read: it matches the
+    /// index file saved with the same token, and reading it would page in the whole file at open.
     /// </summary>
-    internal bool LoadId(int slot, ReadOnlySpan<byte> id)
+    internal void RestoreLongId(int slot, ReadOnlySpan<byte> id)
     {
-        byte* trailer = Trailer(slot);
-        if (Unsafe.ReadUnaligned<ushort>(trailer + IdLengthOffset) != id.Length || id.Length == 0)
+        if (id.Length > InlineIdBytes)
         {
-            return false;
+            _longIds[slot] = id.ToArray();
         }
-
-        if (id.Length <= InlineIdBytes)
-        {
-            return id.SequenceEqual(new ReadOnlySpan<byte>(trailer + IdOffset, id.Length));
-        }
-
-        _longIds[slot] = id.ToArray();
-        return true;
     }
 
     /// <summary>Heap bytes of the ids too long for their trailer (array header and bytes, plus a dictionary entry).</summary>

@@ -29,7 +29,8 @@ internal sealed class VectorIdMap
     internal long AllocatedBytes => _table.Length * 4L;
 
     /// <summary>Sizes the table for <paramref name="count"/> ids at once (a bulk load), so it never regrows on the way.</summary>
-    internal void Reserve(int count, VectorFile ids)
+    internal void Reserve<TIds>(int count, TIds ids)
+        where TIds : IVectorIdSource
     {
         // The length that holds count ids at a load of 3/4, plus room for a few more before a regrow.
         long needed = (count * 4L / 3) + 16;
@@ -42,7 +43,8 @@ internal sealed class VectorIdMap
     }
 
     /// <summary>The slot of <paramref name="id"/> (UTF-8); false when absent. <paramref name="ids"/> holds the id of each mapped slot.</summary>
-    internal bool TryGet(ReadOnlySpan<byte> id, VectorFile ids, out int slot)
+    internal bool TryGet<TIds>(ReadOnlySpan<byte> id, TIds ids, out int slot)
+        where TIds : IVectorIdSource
     {
         int i = Home(id);
         while (true)
@@ -65,7 +67,8 @@ internal sealed class VectorIdMap
     }
 
     /// <summary>Maps <paramref name="id"/> (not yet present) to <paramref name="slot"/>.</summary>
-    internal void Add(ReadOnlySpan<byte> id, int slot, VectorFile ids)
+    internal void Add<TIds>(ReadOnlySpan<byte> id, int slot, TIds ids)
+        where TIds : IVectorIdSource
     {
         if ((Count + 1) * 4L > _table.Length * 3L)
         {
@@ -97,7 +100,8 @@ internal sealed class VectorIdMap
     }
 
     /// <summary>Removes <paramref name="id"/>; false when absent. <paramref name="ids"/> must still name it.</summary>
-    internal bool Remove(ReadOnlySpan<byte> id, VectorFile ids)
+    internal bool Remove<TIds>(ReadOnlySpan<byte> id, TIds ids)
+        where TIds : IVectorIdSource
     {
         int hole = Home(id);
         while (true)
@@ -165,9 +169,11 @@ internal sealed class VectorIdMap
         _table[i] = slot;
     }
 
-    private void Grow(VectorFile ids) => Rehash((int)Math.Min(Array.MaxLength, _table.Length + (_table.Length / 2L)), ids);
+    private void Grow<TIds>(TIds ids)
+        where TIds : IVectorIdSource => Rehash((int)Math.Min(Array.MaxLength, _table.Length + (_table.Length / 2L)), ids);
 
-    private void Rehash(int length, VectorFile ids)
+    private void Rehash<TIds>(int length, TIds ids)
+        where TIds : IVectorIdSource
     {
         int[] old = _table;
         _table = new int[length];
