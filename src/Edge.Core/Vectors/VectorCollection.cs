@@ -531,9 +531,6 @@ public sealed partial class VectorCollection : IDisposable
     /// <summary>The id of the live vector in <paramref name="slot"/>, decoded from its trailer (allocates).</summary>
     private string IdOf(int slot) => System.Text.Encoding.UTF8.GetString(_file.GetId(slot));
 
-    /// <summary>The document key of the live vector in <paramref name="slot"/> (allocates when it is the id).</summary>
-    private string KeyOf(int slot) => _otherKeys.TryGetValue(slot, out string? key) ? key : IdOf(slot);
-
     private ReadOnlySpan<float> Centroid(int partition) => _centroids.AsSpan(partition * Dimension, Dimension);
 
     private int AllocateSlot()
