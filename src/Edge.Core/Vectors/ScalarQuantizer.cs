@@ -51,6 +51,45 @@ internal static class ScalarQuantizer
         return scale;
     }
 
+    /// <summary>
+    /// Like <see cref="QuantizeResidual"/>, but the scale is stored in 16 bits (<see cref="ScaleFromBits"/>):
+    /// s = max|x - c| / 127 rounded up to the next bfloat16 (the upper half of a float32: 8 exponent
+    /// bits, 7 mantissa bits), and the codes are computed with that rounded scale, so s * c is the
+    /// quantized vector exactly and the codes still fit [-127, 127]. The step is at most 2^-7 coarser.
+    /// </summary>
+    internal static ushort QuantizeResidualCompactScale(ReadOnlySpan<float> source, ReadOnlySpan<float> center, Span<sbyte> codes)
+    {
+        System.Diagnostics.Debug.Assert(source.Length == center.Length && source.Length == codes.Length, "quantizer spans must have equal length");
+        float maxAbs = 0f;
+        for (int i = 0; i < source.Length; i++)
+        {
+            maxAbs = MathF.Max(maxAbs, MathF.Abs(source[i] - center[i]));
+        }
+
+        uint bits = BitConverter.SingleToUInt32Bits(maxAbs / CodeMax);
+        // Round up (positive finite floats order like their bits): a scale never below the exact one.
+        uint compact = (bits >> 16) + ((bits & 0xFFFF) != 0 ? 1u : 0u);
+        float scale = ScaleFromBits((ushort)compact);
+        if (scale == 0f)
+        {
+            codes.Clear();
+            return 0;
+        }
+
+        float inverse = 1f / scale;
+        for (int i = 0; i < source.Length; i++)
+        {
+            float q = MathF.Round((source[i] - center[i]) * inverse);
+            codes[i] = (sbyte)Math.Clamp(q, -CodeMax, CodeMax);
+        }
+
+        return (ushort)compact;
+    }
+
+    /// <summary>The scale stored as <paramref name="bits"/> by <see cref="QuantizeResidualCompactScale"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static float ScaleFromBits(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
     /// <summary>Quantizes <paramref name="source"/> itself (no center); returns the scale.</summary>
     internal static float Quantize(ReadOnlySpan<float> source, Span<sbyte> codes)
     {

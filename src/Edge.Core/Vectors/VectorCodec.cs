@@ -23,7 +23,8 @@ internal static class VectorCodec
     internal const int IdBytesMax = 1024;
 
     private const byte FormatVersion = 1;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    /// <summary>UTF-8 that throws on a lone surrogate instead of replacing it.</summary>
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     internal static void EncodeCreateCollection(IBufferWriter<byte> output, string collection, int dimension, VectorMetric metric)
     {

@@ -38,7 +38,9 @@ public sealed partial class VectorCollection
     private const uint IndexMagic = 0x49564543; // "CEVI"
     // Version 2: codes in a head and a tail plane, 16-bit head norms instead of float residual norms
     // (a version-1 file is rebuilt).
-    private const ushort IndexFormatVersion = 2;
+    // 3: a flat partition may have identity slots (no slot array), and scales are 16-bit (bfloat16);
+    // version 2 files are rebuilt once.
+    private const ushort IndexFormatVersion = 3;
     private const int IndexHeaderBytes = 64;
     private const int IndexHeaderCrcOffset = 44;
 
@@ -241,7 +243,13 @@ public sealed partial class VectorCollection
         {
             int count = partition.Count;
             writer.Int32(count);
-            writer.Bytes(MemoryMarshal.AsBytes(partition.Slots.AsSpan(0, count)));
+            // Identity slots (a flat index, member j is slot j) have no slot array.
+            writer.Int32(partition.Slots is null ? 1 : 0);
+            if (partition.Slots is { } slots)
+            {
+                writer.Bytes(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
+            }
+
             writer.Bytes(MemoryMarshal.AsBytes(partition.Scales.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.HeadNorms.AsSpan(0, count)));
             writer.Bytes(MemoryMarshal.AsBytes(partition.HeadCodes.AsSpan(0, count * partition.HeadLength)));
@@ -249,17 +257,35 @@ public sealed partial class VectorCollection
             writer.Bytes(MemoryMarshal.AsBytes(partition.SignCodes.AsSpan(0, count * partition.SignWords)));
         }
 
+        // Live slots are the partitions' members (a free slot's trailer is not trusted to be cleared).
+        bool[] live = new bool[_slotHigh];
+        foreach (VectorPartition partition in _partitions)
+        {
+            for (int j = 0; j < partition.Count; j++)
+            {
+                live[partition.SlotAt(j)] = true;
+            }
+        }
+
         for (int slot = 0; slot < _slotHigh; slot++)
         {
-            if (_ids[slot] is not { } id)
+            if (!live[slot])
             {
                 writer.Int32(0);
                 continue;
             }
 
+            // The id is also in the slot's trailer; the copy here restores ids too long for it and checks the pair.
             writer.Int32(1);
-            writer.String(id);
-            writer.String(KeyOf(slot));
+            writer.Utf8(_file.GetId(slot));
+            if (_otherKeys.TryGetValue(slot, out string? key))
+            {
+                writer.String(key);
+            }
+            else
+            {
+                writer.Utf8(_file.GetId(slot));
+            }
         }
 
         writer.Int32(tombstones.Count);
@@ -340,7 +366,7 @@ public sealed partial class VectorCollection
         }
     }
 
-    private void ReadPayload(ref IndexReader reader, Dictionary<string, HlcTimestamp> tombstones)
+    private unsafe void ReadPayload(ref IndexReader reader, Dictionary<string, HlcTimestamp> tombstones)
     {
         int dimension = Dimension;
         int slotHigh = reader.Int32(0, int.MaxValue, "slot high-water mark");
@@ -374,13 +400,23 @@ public sealed partial class VectorCollection
             int count = reader.Int32(0, live - members, "partition member count");
             members += count;
             int capacity = Math.Max(4, count + (count / VectorPartition.GrowthDivisor));
-            int[] slots = new int[capacity];
-            float[] scales = new float[capacity];
+            bool identity = reader.Int32(0, 1, "identity slots flag") == 1;
+            if (identity && (partitionCount != 1 || count != slotHigh))
+            {
+                throw reader.Corrupt($"partition {p} has identity slots, but there are {partitionCount} partitions and {count} members of {slotHigh} slots");
+            }
+
+            int[]? slots = identity ? null : new int[capacity];
+            ushort[] scales = new ushort[capacity];
             ushort[] headNorms = new ushort[capacity];
             sbyte[] heads = new sbyte[(long)capacity * headLength];
             sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];
             ulong[] signs = new ulong[(long)capacity * signWords];
-            reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
+            if (slots is not null)
+            {
+                reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
+            }
+
             reader.Copy(MemoryMarshal.AsBytes(scales.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(headNorms.AsSpan(0, count)));
             reader.Copy(MemoryMarshal.AsBytes(heads.AsSpan(0, count * headLength)));
@@ -388,7 +424,7 @@ public sealed partial class VectorCollection
             reader.Copy(MemoryMarshal.AsBytes(signs.AsSpan(0, count * signWords)));
             for (int position = 0; position < count; position++)
             {
-                int slot = slots[position];
+                int slot = slots is null ? position : slots[position];
                 if ((uint)slot >= (uint)slotHigh || partitionOf[slot] != -1)
                 {
                     throw reader.Corrupt($"partition {p} member {position} names slot {slot}, outside 0..{slotHigh - 1} or listed twice");
@@ -405,11 +441,13 @@ public sealed partial class VectorCollection
             throw reader.Corrupt($"the partitions hold {members} members; the index says {live} vectors are live");
         }
 
-        int tableLength = Math.Max(slotHigh, SlotTableInitial);
-        string?[] ids = new string?[tableLength];
         var freeSlots = new Stack<int>();
         var otherKeys = new Dictionary<int, string>();
-        _idMap.Reserve(live, ids);
+        // The id map is built from the ids in this file (where each slot's id starts in the payload), not
+        // from the float32 file's trailers, so an open reads none of the float32 file's pages.
+        long[] idOffsets = new long[slotHigh];
+        var payloadIds = new PayloadIds(reader.Start, idOffsets);
+        _idMap.Reserve(live, payloadIds);
         for (int slot = 0; slot < slotHigh; slot++)
         {
             if (reader.Int32(0, 1, "slot live flag") == 0)
@@ -428,16 +466,16 @@ public sealed partial class VectorCollection
                 throw reader.Corrupt($"slot {slot} is live in the slot table but in no partition");
             }
 
-            string id = reader.String("vector id");
-            if (_idMap.TryGet(id, ids, out _))
+            ReadOnlySpan<byte> id = reader.Utf8("vector id");
+            if (_idMap.TryGet(id, payloadIds, out _))
             {
-                throw reader.Corrupt($"vector id '{id}' appears in two slots");
+                throw reader.Corrupt($"vector id '{Encoding.UTF8.GetString(id)}' appears in two slots");
             }
 
-            ids[slot] = id;
-            _idMap.Add(id, slot, ids);
-            string key = reader.StringOrSame("document key", id);
-            if (!ReferenceEquals(key, id))
+            idOffsets[slot] = reader.Position - id.Length;
+            _idMap.Add(id, slot, payloadIds);
+            _file.RestoreLongId(slot, id);
+            if (reader.StringUnlessSame("document key", id) is { } key)
             {
                 otherKeys[slot] = key;
             }
@@ -453,7 +491,6 @@ public sealed partial class VectorCollection
         reader.ExpectEnd();
 
         // Free slots are reused lowest first after a rebuild; any order is correct.
-        _ids = ids;
         _otherKeys.Clear();
         foreach ((int slot, string key) in otherKeys)
         {
@@ -472,6 +509,19 @@ public sealed partial class VectorCollection
 
     private static EdgeCorruptionException Corrupt(string path, long offset, string message) =>
         new(EdgeErrorCode.VectorFileCorrupt, $"{path} offset {offset}", message);
+
+    /// <summary>
+    /// The ids of an index file's payload while it loads: <paramref name="offsets"/>[slot] is where the
+    /// slot's id bytes start, after their 4-byte length (0 for a slot not read yet, never a real offset).
+    /// </summary>
+    private readonly unsafe struct PayloadIds(byte* payload, long[] offsets) : IVectorIdSource
+    {
+        public ReadOnlySpan<byte> GetId(int slot)
+        {
+            long offset = offsets[slot];
+            return offset == 0 ? [] : new ReadOnlySpan<byte>(payload + offset, BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(payload + offset - 4, 4)));
+        }
+    }
 
     /// <summary>Buffered payload writer that keeps the running CRC-32C and length.</summary>
     private struct IndexWriter(Stream stream)
@@ -514,6 +564,13 @@ public sealed partial class VectorCollection
             Length += byteCount;
         }
 
+        /// <summary>Length-prefixed UTF-8 bytes, the same encoding as <see cref="String"/>.</summary>
+        internal void Utf8(ReadOnlySpan<byte> value)
+        {
+            Int32(value.Length);
+            Bytes(value);
+        }
+
         internal void Bytes(ReadOnlySpan<byte> data)
         {
             Crc = Binary.Crc32C.Append(Crc, data);
@@ -544,6 +601,12 @@ public sealed partial class VectorCollection
     {
         private long _position;
 
+        /// <summary>The payload's first byte.</summary>
+        internal readonly byte* Start => start;
+
+        /// <summary>Bytes read so far.</summary>
+        internal readonly long Position => _position;
+
         internal int Int32(int min, int max, string what)
         {
             int value = BinaryPrimitives.ReadInt32LittleEndian(Take(4));
@@ -567,13 +630,20 @@ public sealed partial class VectorCollection
             return Encoding.UTF8.GetString(Take(byteCount));
         }
 
-        /// <summary>Like <see cref="String"/>, but returns <paramref name="same"/> when the text equals it (a key equal to its id shares the id's string).</summary>
-        internal string StringOrSame(string what, string same)
+        /// <summary>Like <see cref="String"/> for an id: its UTF-8 bytes, in the mapping (no copy), 1..<see cref="VectorCodec.IdBytesMax"/> long.</summary>
+        internal ReadOnlySpan<byte> Utf8(string what)
+        {
+            int byteCount = Int32(1, VectorCodec.IdBytesMax, $"{what} length");
+            return Take(byteCount);
+        }
+
+        /// <summary>Like <see cref="String"/>, but null when the text equals <paramref name="same"/> (a key equal to its id takes nothing).</summary>
+        internal string? StringUnlessSame(string what, ReadOnlySpan<byte> same)
         {
             // A collection used directly (not through the database) may hold an empty key.
             int byteCount = Int32(0, Math.Max(VectorCodec.IdBytesMax, Documents.DocumentLimits.KeyBytesMax), $"{what} length");
             ReadOnlySpan<byte> bytes = Take(byteCount);
-            return byteCount == same.Length && Ascii.Equals(bytes, same) ? same : Encoding.UTF8.GetString(bytes);
+            return bytes.SequenceEqual(same) ? null : Encoding.UTF8.GetString(bytes);
         }
 
         internal void Copy(Span<byte> destination)

@@ -35,7 +35,6 @@ public sealed partial class VectorCollection : IDisposable
     public const int KMax = 10_000;
 
     private const int TrainCountMin = 256;
-    private const int SlotTableInitial = 1024;
     private const int BlockSize = 8192;
     private const int ParallelScanMin = 32_768;
     private const int SamplesPerCentroid = 32;
@@ -52,7 +51,6 @@ public sealed partial class VectorCollection : IDisposable
     private readonly float[] _scratch;
     private readonly float[] _zeros;
     private readonly bool _signCodes;
-    private string?[] _ids = new string?[SlotTableInitial];
     // Document keys that differ from their vector's id, by slot; a key equal to its id (the default)
     // takes nothing, where a key per slot would take a reference (8 bytes) for every vector.
     private readonly Dictionary<int, string> _otherKeys = [];
@@ -72,7 +70,7 @@ public sealed partial class VectorCollection : IDisposable
         _zeros = new float[options.Dimension];
         _signCodes = options.SignCodes == VectorSignCodeMode.Enabled
             || (options.SignCodes == VectorSignCodeMode.Auto && options.Dimension >= options.SignCodeDimensionMin);
-        _partitions = [new VectorPartition(options.Dimension, _signCodes, 16)];
+        _partitions = [new VectorPartition(options.Dimension, _signCodes, 16, identitySlots: true)];
         _centroids = new float[options.Dimension];
     }
 
@@ -163,20 +161,23 @@ public sealed partial class VectorCollection : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(documentKey);
         Validate(vector, $"vector '{id}'");
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
+        if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes))
+        {
+            throw new EdgeException(EdgeErrorCode.VectorInvalid, $"vector id '{id}' is not valid UTF-16 or is longer than {VectorCodec.IdBytesMax} UTF-8 bytes (collection '{Name}')");
+        }
+
         _lock.EnterWriteLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _file.MarkOpen();
-            if (_idMap.TryGet(id, _ids, out int slot))
-            {
-                RemoveFromPartition(slot);
-            }
-            else
+            bool replacing = _idMap.TryGet(idBytes, _file, out int slot);
+            if (!replacing)
             {
                 slot = AllocateSlot();
-                _idMap.Add(id, slot, _ids);
-                _ids[slot] = id;
+                _file.SetId(slot, idBytes);
+                _idMap.Add(idBytes, slot, _file);
             }
 
             if (string.Equals(documentKey, id, StringComparison.Ordinal))
@@ -189,7 +190,15 @@ public sealed partial class VectorCollection : IDisposable
             }
             _file.Write(slot, vector);
             _file.SetVersion(slot, version);
-            AddToPartition(slot, vector);
+            if (replacing)
+            {
+                ReplaceInPartition(slot, vector);
+            }
+            else
+            {
+                AddToPartition(slot, vector);
+            }
+
             MaybeRetrain();
         }
         finally
@@ -201,10 +210,11 @@ public sealed partial class VectorCollection : IDisposable
     /// <summary>The HLC recorded with vector <paramref name="id"/>; false when there is no such vector.</summary>
     internal bool TryGetVersion(string id, out HlcTimestamp version)
     {
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
-            if (_idMap.TryGet(id, _ids, out int slot))
+            if (TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) && _idMap.TryGet(idBytes, _file, out int slot))
             {
                 version = _file.GetVersion(slot);
                 return true;
@@ -223,21 +233,27 @@ public sealed partial class VectorCollection : IDisposable
     public bool Delete(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterWriteLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_idMap.TryGet(id, _ids, out int slot))
+            if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) || !_idMap.TryGet(idBytes, _file, out int slot))
             {
                 return false;
             }
 
             _file.MarkOpen();
-            _idMap.Remove(id, _ids);
+            _idMap.Remove(idBytes, _file);
+            _otherKeys.Remove(slot);
+            if (_partitions[0].Slots is null)
+            {
+                RemoveKeepingIdentitySlots(slot);
+                return true;
+            }
 
             RemoveFromPartition(slot);
-            _ids[slot] = null;
-            _otherKeys.Remove(slot);
+            _file.ClearId(slot);
             _file.SetVersion(slot, default);
             _freeSlots.Push(slot);
             return true;
@@ -252,10 +268,11 @@ public sealed partial class VectorCollection : IDisposable
     public bool Contains(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
-            return _idMap.TryGet(id, _ids, out _);
+            return TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) && _idMap.TryGet(idBytes, _file, out _);
         }
         finally
         {
@@ -275,18 +292,19 @@ public sealed partial class VectorCollection : IDisposable
             throw new ArgumentException($"destination holds {destination.Length} floats; the collection's dimension is {Dimension}", nameof(destination));
         }
 
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_idMap.TryGet(id, _ids, out int slot))
+            if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) || !_idMap.TryGet(idBytes, _file, out int slot))
             {
                 documentKey = null;
                 return false;
             }
 
             _file.Read(slot).CopyTo(destination);
-            documentKey = KeyOf(slot);
+            documentKey = _otherKeys.TryGetValue(slot, out string? otherKey) ? otherKey : id;
             return true;
         }
         finally
@@ -389,7 +407,7 @@ public sealed partial class VectorCollection : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             // A dictionary entry is about 24 bytes plus a 4-byte bucket.
-            long indexBytes = (_ids.Length * 8L) + (_otherKeys.Count * 28L) + (_centroids.Length * 4L) + _idMap.AllocatedBytes;
+            long indexBytes = (_otherKeys.Count * 28L) + (_centroids.Length * 4L) + _idMap.AllocatedBytes + _file.LongIdBytes;
             foreach (VectorPartition partition in _partitions)
             {
                 indexBytes += partition.AllocatedBytes;
@@ -494,8 +512,24 @@ public sealed partial class VectorCollection : IDisposable
         }
     }
 
-    /// <summary>The document key of the live vector in <paramref name="slot"/>.</summary>
-    private string KeyOf(int slot) => _otherKeys.TryGetValue(slot, out string? key) ? key : _ids[slot]!;
+    /// <summary>
+    /// Encodes <paramref name="id"/> as strict UTF-8 into <paramref name="buffer"/> (ids are compared
+    /// as UTF-8 against the slot trailers); false when it is not valid UTF-16 or does not fit.
+    /// </summary>
+    private static bool TryEncodeId(string id, Span<byte> buffer, out ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.FromUtf16(id, buffer, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done || written == 0)
+        {
+            bytes = default;
+            return false;
+        }
+
+        bytes = buffer[..written];
+        return true;
+    }
+
+    /// <summary>The id of the live vector in <paramref name="slot"/>, decoded from its trailer (allocates).</summary>
+    private string IdOf(int slot) => System.Text.Encoding.UTF8.GetString(_file.GetId(slot));
 
     private ReadOnlySpan<float> Centroid(int partition) => _centroids.AsSpan(partition * Dimension, Dimension);
 
@@ -507,12 +541,6 @@ public sealed partial class VectorCollection : IDisposable
         }
 
         slot = _slotHigh++;
-        if (slot == _ids.Length)
-        {
-            int length = _ids.Length + (_ids.Length / 8);
-            Array.Resize(ref _ids, length);
-        }
-
         _file.EnsureCapacity(slot + 1);
         return slot;
     }
@@ -522,6 +550,46 @@ public sealed partial class VectorCollection : IDisposable
         Prepare(vector, _scratch);
         int partition = _partitions.Length == 1 ? 0 : KMeans.Nearest(_scratch, _centroids, _partitions.Length, Dimension);
         _file.SetPlacement(slot, partition, _partitions[partition].Add(slot, _scratch, Centroid(partition)));
+    }
+
+    /// <summary>
+    /// Removes <paramref name="slot"/> (its id already out of the id map) from a flat index with
+    /// identity slots: the last slot moves into it — vector, trailer, id, key, codes and its id map
+    /// entry together — so slot and position stay equal and no slot array is needed.
+    /// </summary>
+    private void RemoveKeepingIdentitySlots(int slot)
+    {
+        System.Diagnostics.Debug.Assert(_partitions.Length == 1 && _slotHigh == _partitions[0].Count, "identity slots are dense");
+        int last = _slotHigh - 1;
+        if (slot != last)
+        {
+            _idMap.Renumber(_file.GetId(last), last, slot);
+            _file.MoveSlot(last, slot);
+            _file.SetPosition(slot, slot);
+            if (_otherKeys.Remove(last, out string? key))
+            {
+                _otherKeys[slot] = key;
+            }
+        }
+
+        _partitions[0].RemoveAt(slot);
+        _file.ClearId(last);
+        _file.SetVersion(last, default);
+        _slotHigh = last;
+    }
+
+    /// <summary>Re-encodes the replaced vector of <paramref name="slot"/>: in place when flat, else into its nearest partition.</summary>
+    private void ReplaceInPartition(int slot, ReadOnlySpan<float> vector)
+    {
+        if (_partitions.Length == 1)
+        {
+            Prepare(vector, _scratch);
+            _partitions[0].Encode(_file.GetPlacement(slot).Position, slot, _scratch, Centroid(0));
+            return;
+        }
+
+        RemoveFromPartition(slot);
+        AddToPartition(slot, vector);
     }
 
     private void RemoveFromPartition(int slot)
@@ -559,8 +627,10 @@ public sealed partial class VectorCollection : IDisposable
         int n = 0;
         foreach (VectorPartition partition in _partitions)
         {
-            partition.Slots.AsSpan(0, partition.Count).CopyTo(live.AsSpan(n));
-            n += partition.Count;
+            for (int j = 0; j < partition.Count; j++)
+            {
+                live[n++] = partition.SlotAt(j);
+            }
         }
 
         System.Diagnostics.Debug.Assert(n == count, "partitions must hold every stored vector exactly once");
@@ -587,10 +657,18 @@ public sealed partial class VectorCollection : IDisposable
             positions[i] = sizes[assignment[i]]++;
         }
 
+        // A flat index whose slots are dense and in order (always, unless it was partitioned before)
+        // keeps identity slots: no slot array.
+        bool identity = partitionCount == 1 && _slotHigh == count;
+        for (int i = 0; identity && i < count; i++)
+        {
+            identity = live[i] == i;
+        }
+
         var partitions = new VectorPartition[partitionCount];
         for (int p = 0; p < partitionCount; p++)
         {
-            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / VectorPartition.GrowthDivisor) + 4);
+            partitions[p] = new VectorPartition(dimension, _signCodes, sizes[p] + (sizes[p] / VectorPartition.GrowthDivisor) + 4, identity);
             partitions[p].SetCountForRebuild(sizes[p]);
         }
 
@@ -676,6 +754,9 @@ public sealed partial class VectorCollection : IDisposable
         private readonly int _blockCount;
         private readonly bool _dot;
         private readonly int _signWords;
+        // The key prefix as UTF-8, so a prefix filter on keys equal to their ids compares trailer bytes
+        // without decoding an id; null when there is no prefix or it is not valid UTF-16.
+        private readonly byte[]? _prefixUtf8;
         private int _nextBlock = -1;
 
         /// <param name="owner">The collection, read-locked by the caller for the query's life.</param>
@@ -688,6 +769,18 @@ public sealed partial class VectorCollection : IDisposable
             _query = query;
             _k = k;
             _options = options;
+            if (options.KeyPrefix is { } prefix)
+            {
+                try
+                {
+                    _prefixUtf8 = VectorCodec.StrictUtf8.GetBytes(prefix);
+                }
+                catch (System.Text.EncoderFallbackException)
+                {
+                    _prefixUtf8 = null;
+                }
+            }
+
             _dot = owner.Metric == VectorMetric.Dot;
             int dimension = owner.Dimension;
             int oversample = options.Oversample > 0 ? options.Oversample : owner._options.Oversample;
@@ -918,9 +1011,9 @@ public sealed partial class VectorCollection : IDisposable
 
             ReadOnlySpan<sbyte> heads = partition.HeadCodes.AsSpan(0, partition.Count * headLength);
             ReadOnlySpan<sbyte> tails = partition.TailCodes.AsSpan(0, partition.Count * tailLength);
-            ref float scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
+            ref ushort scales = ref MemoryMarshal.GetArrayDataReference(partition.Scales);
             ref ushort headNorms = ref MemoryMarshal.GetArrayDataReference(partition.HeadNorms);
-            int[] slots = partition.Slots;
+            int[]? slots = partition.Slots;
 
             // L2 and cosine: bias + s * (s * norm - 2 s_q * dot); dot metric: -(offset + s_q * s * dot),
             // the same form with norm weight 0, factor -s_q and bias -offset.
@@ -963,7 +1056,9 @@ public sealed partial class VectorCollection : IDisposable
                 for (; i4 <= n - 4; i4 += 4)
                 {
                     int j = chunk + i4;
-                    Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)j);
+                    // bfloat16 scales: widen four to 32 bits and shift them into a float's upper half.
+                    Vector128<float> scale = Vector128.ShiftLeft(Vector128.WidenLower(
+                        Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref scales, j)))).AsUInt16()), 16).AsSingle();
                     Vector128<float> norm = Vector128.ConvertToSingle(Vector128.WidenLower(
                         Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref headNorms, j)))).AsUInt16()));
                     Vector128<float> estimate = biasV + (scale * ((normWeightV * scale * norm)
@@ -979,7 +1074,7 @@ public sealed partial class VectorCollection : IDisposable
                         }
                         else
                         {
-                            Keep(estimate.GetElement(lane), slots[j + lane], ref heap, ref threshold);
+                            Keep(estimate.GetElement(lane), SlotOf(slots, j + lane), ref heap, ref threshold);
                         }
                     }
                 }
@@ -987,7 +1082,7 @@ public sealed partial class VectorCollection : IDisposable
                 for (; i4 < n; i4++)
                 {
                     int j = chunk + i4;
-                    float scale = Unsafe.Add(ref scales, j);
+                    float scale = ScalarQuantizer.ScaleFromBits(Unsafe.Add(ref scales, j));
                     float value = scan.Bias + (scale * ((normWeight * scale * Unsafe.Add(ref headNorms, j)) + (scan.Factor * Unsafe.Add(ref dot0, i4))));
                     if (value < threshold)
                     {
@@ -997,7 +1092,7 @@ public sealed partial class VectorCollection : IDisposable
                         }
                         else
                         {
-                            Keep(value, slots[j], ref heap, ref threshold);
+                            Keep(value, SlotOf(slots, j), ref heap, ref threshold);
                         }
                     }
                 }
@@ -1034,7 +1129,7 @@ public sealed partial class VectorCollection : IDisposable
         /// Members deferred by <see cref="Defer"/>: those whose bound still beats the (since tightened)
         /// threshold get their exact estimate from both planes, then the filter, then the heap.
         /// </summary>
-        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref float scales, int[] slots, ref CandidateHeap heap, ref float threshold)
+        private void Complete<TDot>(in ScanState scan, ReadOnlySpan<int> rows, ReadOnlySpan<int> dots, ReadOnlySpan<float> bounds, ref ushort scales, int[]? slots, ref CandidateHeap heap, ref float threshold)
             where TDot : struct, Int8Kernels.IDot
         {
             int headLength = scan.QueryHead.Length;
@@ -1049,16 +1144,20 @@ public sealed partial class VectorCollection : IDisposable
                 int j = rows[i];
                 ReadOnlySpan<sbyte> head = scan.Heads.Slice(j * headLength, headLength);
                 ReadOnlySpan<sbyte> tail = scan.Tails.Slice(j * tailLength, tailLength);
-                float scale = Unsafe.Add(ref scales, j);
+                float scale = ScalarQuantizer.ScaleFromBits(Unsafe.Add(ref scales, j));
                 int norm = TDot.Dot(head, head) + TDot.Dot(tail, tail);
                 int dot = dots[i] + TDot.Dot(scan.QueryTail, tail);
                 float value = scan.Bias + scan.TailBias + (scale * ((scale * norm) + (scan.Factor * dot)));
                 if (value < threshold)
                 {
-                    Keep(value, slots[j], ref heap, ref threshold);
+                    Keep(value, SlotOf(slots, j), ref heap, ref threshold);
                 }
             }
         }
+
+        /// <summary>The slot of member <paramref name="j"/>: from the slot array, or <paramref name="j"/> itself for identity slots.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int SlotOf(int[]? slots, int j) => slots is null ? j : slots[j];
 
         /// <summary>Pushes a member that beats the threshold and passes the filters.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -1117,11 +1216,11 @@ public sealed partial class VectorCollection : IDisposable
                 ReadOnlySpan<sbyte> headCodes = partition.HeadAt(j);
                 ReadOnlySpan<sbyte> tailCodes = partition.TailAt(j);
                 int dot = Int8Kernels.Dot(query[..head], headCodes) + Int8Kernels.Dot(query[head..], tailCodes);
-                float scale = partition.Scales[j];
+                float scale = partition.ScaleAt(j);
                 float estimate = _dot
                     ? -(offset + (queryScale * scale * dot))
                     : offset + tailBias + (scale * scale * (Int8Kernels.Dot(headCodes, headCodes) + Int8Kernels.Dot(tailCodes, tailCodes))) - (2f * queryScale * scale * dot);
-                heap.Push(estimate, partition.Slots[j]);
+                heap.Push(estimate, partition.SlotAt(j));
             }
         }
 
@@ -1134,13 +1233,13 @@ public sealed partial class VectorCollection : IDisposable
             int words = _signWords;
             ReadOnlySpan<ulong> querySigns = _querySigns.AsSpan(probe * words, words);
             ReadOnlySpan<ulong> signs = partition.SignCodes.AsSpan(0, partition.Count * words);
-            ReadOnlySpan<int> slots = partition.Slots.AsSpan(0, partition.Count);
+            int[]? slots = partition.Slots;
             signHeap.Clear();
             float threshold = signHeap.Threshold;
             for (int j = start; j < end; j++)
             {
                 float distance = THamming.Hamming(querySigns, signs.Slice(j * words, words));
-                if (distance < threshold && Accepts(slots[j]))
+                if (distance < threshold && Accepts(SlotOf(slots, j)))
                 {
                     signHeap.Push(distance, j);
                     threshold = signHeap.Threshold;
@@ -1155,7 +1254,22 @@ public sealed partial class VectorCollection : IDisposable
                 return true;
             }
 
-            string key = _owner.KeyOf(slot);
+            if (!_owner._otherKeys.TryGetValue(slot, out string? key) && _prefixUtf8 is not null)
+            {
+                // The key is the id: test the prefix on its UTF-8 bytes (the same order as ordinal UTF-16
+                // for valid text), and decode it only for a predicate.
+                if (!_owner._file.GetId(slot).StartsWith(_prefixUtf8))
+                {
+                    return false;
+                }
+
+                if (_options.DocumentPredicate is null)
+                {
+                    return true;
+                }
+            }
+
+            key ??= _owner.IdOf(slot);
             if (_options.KeyPrefix is { } prefix && !key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 return false;
@@ -1191,7 +1305,8 @@ public sealed partial class VectorCollection : IDisposable
                 for (int i = 0; i < results.Length; i++)
                 {
                     int slot = slots[i];
-                    results[i] = new VectorMatch(_owner._ids[slot]!, _owner.KeyOf(slot), distances[i]);
+                    string id = _owner.IdOf(slot);
+                    results[i] = new VectorMatch(id, _owner._otherKeys.TryGetValue(slot, out string? key) ? key : id, distances[i]);
                 }
 
                 return results;

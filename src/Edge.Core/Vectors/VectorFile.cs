@@ -15,9 +15,12 @@ namespace CortexEdge.Core.Vectors;
 /// <remarks>
 /// Layout (little-endian): a <see cref="HeaderBytes"/>-byte header (magic "CEVF", format version,
 /// dimension, close state, token, state LSN) then slot i at HeaderBytes + i * (dimension * 4 + <see cref="TrailerBytes"/>):
-/// the float32 vector, then a trailer with the slot's HLC version (time, replica) and its partition and
-/// position in the index. The trailer keeps per-slot bookkeeping that only writes read in reclaimable
-/// page cache instead of on the managed heap. The close state
+/// the float32 vector, then a <see cref="TrailerBytes"/>-byte trailer with the slot's HLC version (time,
+/// replica), its partition and position in the index, and its id: the UTF-8 length (16 bits) and up to
+/// <see cref="InlineIdBytes"/> bytes inline; a longer id is kept in memory (<see cref="GetId"/>), and the
+/// index file has every id, so an open restores those. The trailer keeps per-slot bookkeeping that the
+/// scan never reads in reclaimable page cache instead of on the managed heap: writes, id lookups and
+/// the top-k results touch it. The close state
 /// says whether the slots still match the index file (<c>.idx</c>) saved with the same token: it is
 /// set to "open" and synced to disk before the first change of a session (<see cref="MarkOpen"/>) and
 /// back to "closed" with the new token after the index file is saved (<see cref="MarkClosed"/>), so a
@@ -25,16 +28,25 @@ namespace CortexEdge.Core.Vectors;
 /// <see cref="VectorCollection"/> serializes writers against readers, and spans from
 /// <see cref="Read"/> are valid only until the next <see cref="EnsureCapacity"/>.
 /// </remarks>
-internal sealed unsafe partial class VectorFile : IDisposable
+internal sealed unsafe partial class VectorFile : IDisposable, IVectorIdSource
 {
     /// <summary>Bytes before slot 0; a fixed format constant, independent of the page size.</summary>
     internal const int HeaderBytes = 4096;
 
     private const uint Magic = 0x46564543; // "CEVF"
-    /// <summary>Bytes after each slot's floats: version time and replica (8 each), partition and position (4 each).</summary>
-    internal const int TrailerBytes = 24;
+    /// <summary>
+    /// Bytes after each slot's floats: version time and replica (8 each), partition and position (4 each),
+    /// id length (2) and the id inline (<see cref="InlineIdBytes"/>): 64, a cache line.
+    /// </summary>
+    internal const int TrailerBytes = 64;
 
-    private const ushort FormatVersion = 3;
+    /// <summary>UTF-8 bytes of an id kept in the slot's trailer; a longer id is kept in memory.</summary>
+    internal const int InlineIdBytes = TrailerBytes - IdOffset;
+
+    private const int IdLengthOffset = 24;
+    private const int IdOffset = 26;
+    // Version 4: the trailer holds the id (64 bytes); version 3's 24-byte trailer is rebuilt once.
+    private const ushort FormatVersion = 4;
     private const int CloseStateOffset = 12;
     private const int TokenOffset = 16;
     private const int StateLsnOffset = 24;
@@ -44,6 +56,8 @@ internal sealed unsafe partial class VectorFile : IDisposable
 
     private readonly FileStream _stream;
     private readonly int _slotBytes;
+    // Ids longer than InlineIdBytes, by slot (rare: UUIDs and most keys fit inline).
+    private readonly Dictionary<int, byte[]> _longIds = [];
     private MemoryMappedFile? _map;
     private MemoryMappedViewAccessor? _view;
     private byte* _base;
@@ -238,6 +252,94 @@ internal sealed unsafe partial class VectorFile : IDisposable
 
     /// <summary>Records a new position for slot <paramref name="slot"/> within its partition.</summary>
     internal void SetPosition(int slot, int position) => Unsafe.WriteUnaligned(Trailer(slot) + 20, position);
+
+    /// <summary>
+    /// The UTF-8 id stored for slot <paramref name="slot"/> (empty for a free slot), read from the mapping
+    /// when inline: valid until the next <see cref="EnsureCapacity"/> or id change of the slot.
+    /// </summary>
+    public ReadOnlySpan<byte> GetId(int slot)
+    {
+        byte* trailer = Trailer(slot);
+        int length = Unsafe.ReadUnaligned<ushort>(trailer + IdLengthOffset);
+        if (length <= InlineIdBytes)
+        {
+            return new ReadOnlySpan<byte>(trailer + IdOffset, length);
+        }
+
+        return _longIds.TryGetValue(slot, out byte[]? id) ? id : [];
+    }
+
+    /// <summary>Stores <paramref name="id"/> (1..65535 UTF-8 bytes) as slot <paramref name="slot"/>'s id.</summary>
+    internal void SetId(int slot, ReadOnlySpan<byte> id)
+    {
+        System.Diagnostics.Debug.Assert(id.Length is > 0 and <= ushort.MaxValue, "an id is 1..65535 bytes");
+        byte* trailer = Trailer(slot);
+        Unsafe.WriteUnaligned(trailer + IdLengthOffset, (ushort)id.Length);
+        if (id.Length <= InlineIdBytes)
+        {
+            id.CopyTo(new Span<byte>(trailer + IdOffset, InlineIdBytes));
+            _longIds.Remove(slot);
+        }
+        else
+        {
+            _longIds[slot] = id.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Copies slot <paramref name="from"/> — vector and trailer (version, placement, id) — over slot
+    /// <paramref name="to"/>, moving a long id with it; <paramref name="from"/> keeps its bytes until cleared.
+    /// </summary>
+    internal void MoveSlot(int from, int to)
+    {
+        Slot(from);
+        Slot(to);
+        new ReadOnlySpan<byte>(_base + HeaderBytes + ((long)from * _slotBytes), _slotBytes)
+            .CopyTo(new Span<byte>(_base + HeaderBytes + ((long)to * _slotBytes), _slotBytes));
+        if (_longIds.Remove(from, out byte[]? id))
+        {
+            _longIds[to] = id;
+        }
+        else
+        {
+            _longIds.Remove(to);
+        }
+    }
+
+    /// <summary>Marks slot <paramref name="slot"/> as holding no id.</summary>
+    internal void ClearId(int slot)
+    {
+        Unsafe.WriteUnaligned(Trailer(slot) + IdLengthOffset, (ushort)0);
+        _longIds.Remove(slot);
+    }
+
+    /// <summary>
+    /// At an open from the index file: keeps slot <paramref name="slot"/>'s id in memory when it is too
+    /// long for the trailer (which holds its length). The trailer itself is not read: it matches the
+    /// index file saved with the same token, and reading it would page in the whole file at open.
+    /// </summary>
+    internal void RestoreLongId(int slot, ReadOnlySpan<byte> id)
+    {
+        if (id.Length > InlineIdBytes)
+        {
+            _longIds[slot] = id.ToArray();
+        }
+    }
+
+    /// <summary>Heap bytes of the ids too long for their trailer (array header and bytes, plus a dictionary entry).</summary>
+    internal long LongIdBytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (byte[] id in _longIds.Values)
+            {
+                bytes += 24 + ((id.Length + 7) & ~7) + 28;
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>Writes dirty pages back to the file (msync).</summary>
     internal void Flush() => _view?.Flush();

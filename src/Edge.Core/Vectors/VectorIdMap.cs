@@ -2,8 +2,9 @@ namespace CortexEdge.Core.Vectors;
 
 /// <summary>
 /// Map from vector id to slot: an open-addressing table of slot numbers (linear probing,
-/// backward-shift deletion) that stores no id of its own — it compares against the collection's
-/// id-per-slot array, passed to every call. 4 bytes per table entry at a load between 1/2 and 3/4
+/// backward-shift deletion) that stores no id of its own — it compares against the UTF-8 ids in the
+/// slot trailers of the collection's <see cref="VectorFile"/>, passed to every call, so no id string is
+/// kept on the heap per vector. 4 bytes per table entry at a load between 1/2 and 3/4
 /// (the table grows by half, and its length need not be a power of two: a hash maps to its home by
 /// multiplication), about 6 bytes per id, where a <see cref="Dictionary{TKey, TValue}"/> entry takes
 /// 24 bytes plus its bucket. Not thread-safe: the collection's lock guards it.
@@ -28,7 +29,8 @@ internal sealed class VectorIdMap
     internal long AllocatedBytes => _table.Length * 4L;
 
     /// <summary>Sizes the table for <paramref name="count"/> ids at once (a bulk load), so it never regrows on the way.</summary>
-    internal void Reserve(int count, string?[] ids)
+    internal void Reserve<TIds>(int count, TIds ids)
+        where TIds : IVectorIdSource
     {
         // The length that holds count ids at a load of 3/4, plus room for a few more before a regrow.
         long needed = (count * 4L / 3) + 16;
@@ -40,8 +42,9 @@ internal sealed class VectorIdMap
         Rehash((int)Math.Min(Array.MaxLength, needed), ids);
     }
 
-    /// <summary>The slot of <paramref name="id"/>; false when absent. <paramref name="ids"/>[slot] is the id of each mapped slot.</summary>
-    internal bool TryGet(string id, string?[] ids, out int slot)
+    /// <summary>The slot of <paramref name="id"/> (UTF-8); false when absent. <paramref name="ids"/> holds the id of each mapped slot.</summary>
+    internal bool TryGet<TIds>(ReadOnlySpan<byte> id, TIds ids, out int slot)
+        where TIds : IVectorIdSource
     {
         int i = Home(id);
         while (true)
@@ -53,7 +56,7 @@ internal sealed class VectorIdMap
                 return false;
             }
 
-            if (string.Equals(ids[candidate], id, StringComparison.Ordinal))
+            if (ids.GetId(candidate).SequenceEqual(id))
             {
                 slot = candidate;
                 return true;
@@ -64,7 +67,8 @@ internal sealed class VectorIdMap
     }
 
     /// <summary>Maps <paramref name="id"/> (not yet present) to <paramref name="slot"/>.</summary>
-    internal void Add(string id, int slot, string?[] ids)
+    internal void Add<TIds>(ReadOnlySpan<byte> id, int slot, TIds ids)
+        where TIds : IVectorIdSource
     {
         if ((Count + 1) * 4L > _table.Length * 3L)
         {
@@ -75,8 +79,29 @@ internal sealed class VectorIdMap
         Count++;
     }
 
+    /// <summary>
+    /// Points the entry of <paramref name="id"/> (mapped to <paramref name="from"/>) at
+    /// <paramref name="to"/>, for a vector moved to another slot.
+    /// </summary>
+    internal void Renumber(ReadOnlySpan<byte> id, int from, int to)
+    {
+        int i = Home(id);
+        while (_table[i] != from)
+        {
+            if (_table[i] == Empty)
+            {
+                throw new InvalidOperationException($"slot {from} is not in the id map under its id");
+            }
+
+            i = Next(i);
+        }
+
+        _table[i] = to;
+    }
+
     /// <summary>Removes <paramref name="id"/>; false when absent. <paramref name="ids"/> must still name it.</summary>
-    internal bool Remove(string id, string?[] ids)
+    internal bool Remove<TIds>(ReadOnlySpan<byte> id, TIds ids)
+        where TIds : IVectorIdSource
     {
         int hole = Home(id);
         while (true)
@@ -87,7 +112,7 @@ internal sealed class VectorIdMap
                 return false;
             }
 
-            if (string.Equals(ids[candidate], id, StringComparison.Ordinal))
+            if (ids.GetId(candidate).SequenceEqual(id))
             {
                 break;
             }
@@ -107,7 +132,7 @@ internal sealed class VectorIdMap
                 break;
             }
 
-            int home = Home(ids[moving]!);
+            int home = Home(ids.GetId(moving));
             if (Distance(home, j) >= Distance(hole, j))
             {
                 _table[hole] = moving;
@@ -120,7 +145,13 @@ internal sealed class VectorIdMap
         return true;
     }
 
-    private int Home(string id) => (int)(((ulong)(uint)id.GetHashCode(StringComparison.Ordinal) * (ulong)_table.Length) >> 32);
+    private int Home(ReadOnlySpan<byte> id)
+    {
+        // HashCode is seeded per process (the table is never persisted), so crafted ids cannot aim at one run.
+        var hash = default(HashCode);
+        hash.AddBytes(id);
+        return (int)(((ulong)(uint)hash.ToHashCode() * (ulong)_table.Length) >> 32);
+    }
 
     private int Next(int i) => i + 1 == _table.Length ? 0 : i + 1;
 
@@ -138,9 +169,11 @@ internal sealed class VectorIdMap
         _table[i] = slot;
     }
 
-    private void Grow(string?[] ids) => Rehash((int)Math.Min(Array.MaxLength, _table.Length + (_table.Length / 2L)), ids);
+    private void Grow<TIds>(TIds ids)
+        where TIds : IVectorIdSource => Rehash((int)Math.Min(Array.MaxLength, _table.Length + (_table.Length / 2L)), ids);
 
-    private void Rehash(int length, string?[] ids)
+    private void Rehash<TIds>(int length, TIds ids)
+        where TIds : IVectorIdSource
     {
         int[] old = _table;
         _table = new int[length];
@@ -149,7 +182,7 @@ internal sealed class VectorIdMap
         {
             if (slot != Empty)
             {
-                Insert(Home(ids[slot]!), slot);
+                Insert(Home(ids.GetId(slot)), slot);
             }
         }
     }

@@ -4,7 +4,10 @@ namespace CortexEdge.Core.Vectors;
 /// The quantized members of one coarse partition, stored as parallel arrays so a scan walks
 /// contiguous memory: the slot of each member, its int8 codes (residual from the partition's
 /// centroid) split in two planes, its scale and optional sign code. Removal swaps the last member
-/// into the hole, so positions are dense. Not thread-safe: the collection's lock guards it.
+/// into the hole, so positions are dense. A partition built with identity slots keeps no slot per
+/// member (<see cref="Slots"/> is null): the member at position j is slot j, an invariant the
+/// collection keeps for a flat index by moving its last slot into a deleted one (4 bytes less per
+/// vector). Not thread-safe: the collection's lock guards it.
 /// </summary>
 /// <remarks>
 /// The codes of each member are split at <see cref="HeadLength"/>: the head plane holds the first
@@ -25,22 +28,22 @@ internal sealed class VectorPartition
     private readonly int _head;
     private readonly int _signWords;
 
-    internal VectorPartition(int dimension, bool signCodes, int capacity)
+    internal VectorPartition(int dimension, bool signCodes, int capacity, bool identitySlots = false)
     {
         _dimension = dimension;
         _head = HeadLengthFor(dimension);
         _signWords = signCodes ? ScalarQuantizer.SignWordCount(dimension) : 0;
         capacity = Math.Max(capacity, 4);
-        Slots = new int[capacity];
+        Slots = identitySlots ? null : new int[capacity];
         HeadCodes = new sbyte[(long)capacity * _head];
         TailCodes = new sbyte[(long)capacity * (dimension - _head)];
-        Scales = new float[capacity];
+        Scales = new ushort[capacity];
         HeadNorms = new ushort[capacity];
         SignCodes = new ulong[capacity * _signWords];
     }
 
     /// <summary>A partition over arrays read from an index file (<paramref name="count"/> members used).</summary>
-    internal VectorPartition(int dimension, int signWords, int count, int[] slots, sbyte[] headCodes, sbyte[] tailCodes, float[] scales, ushort[] headNorms, ulong[] signCodes)
+    internal VectorPartition(int dimension, int signWords, int count, int[]? slots, sbyte[] headCodes, sbyte[] tailCodes, ushort[] scales, ushort[] headNorms, ulong[] signCodes)
     {
         _dimension = dimension;
         _head = HeadLengthFor(dimension);
@@ -63,8 +66,14 @@ internal sealed class VectorPartition
     /// <summary>Members in the partition.</summary>
     internal int Count { get; private set; }
 
-    /// <summary>Collection slot of each member.</summary>
-    internal int[] Slots { get; private set; }
+    /// <summary>Collection slot of each member; null for identity slots (member j is slot j).</summary>
+    internal int[]? Slots { get; private set; }
+
+    /// <summary>Members the arrays hold room for.</summary>
+    internal int Capacity => Scales.Length;
+
+    /// <summary>The collection slot of the member at <paramref name="position"/>.</summary>
+    internal int SlotAt(int position) => Slots is { } slots ? slots[position] : position;
 
     /// <summary>Int8 codes of the first <see cref="HeadLength"/> components, that many per member.</summary>
     internal sbyte[] HeadCodes { get; private set; }
@@ -72,8 +81,14 @@ internal sealed class VectorPartition
     /// <summary>Int8 codes of the remaining <see cref="TailLength"/> components, that many per member.</summary>
     internal sbyte[] TailCodes { get; private set; }
 
-    /// <summary>Quantization scale per member.</summary>
-    internal float[] Scales { get; private set; }
+    /// <summary>
+    /// Quantization scale per member in 16 bits (bfloat16: the upper half of the float32, see
+    /// <see cref="ScalarQuantizer.QuantizeResidualCompactScale"/>); <see cref="ScaleAt"/> widens one.
+    /// </summary>
+    internal ushort[] Scales { get; private set; }
+
+    /// <summary>The scale of the member at <paramref name="position"/>.</summary>
+    internal float ScaleAt(int position) => ScalarQuantizer.ScaleFromBits(Scales[position]);
 
     /// <summary>
     /// Squared norm of each member's head codes shifted right by <see cref="HeadNormShift"/> (rounded
@@ -92,7 +107,7 @@ internal sealed class VectorPartition
 
     /// <summary>Bytes held by the arrays (capacity, not count).</summary>
     internal long AllocatedBytes =>
-        (Slots.Length * 4L) + HeadCodes.LongLength + TailCodes.LongLength + (Scales.Length * 4L) + (HeadNorms.Length * 2L) + (SignCodes.Length * 8L);
+        ((Slots?.Length ?? 0) * 4L) + HeadCodes.LongLength + TailCodes.LongLength + (Scales.Length * 2L) + (HeadNorms.Length * 2L) + (SignCodes.Length * 8L);
 
     /// <summary>Right shift that fits <paramref name="headLength"/> * 127^2 in 16 bits.</summary>
     internal static int HeadNormShiftFor(int headLength) =>
@@ -116,10 +131,18 @@ internal sealed class VectorPartition
     /// </summary>
     internal void Encode(int position, int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> centroid)
     {
-        Slots[position] = slot;
+        if (Slots is { } slots)
+        {
+            slots[position] = slot;
+        }
+        else if (slot != position)
+        {
+            throw new InvalidOperationException($"slot {slot} cannot sit at position {position} of a partition with identity slots");
+        }
+
         sbyte[]? rented = null;
         Span<sbyte> codes = _dimension <= 4096 ? stackalloc sbyte[_dimension] : (rented = System.Buffers.ArrayPool<sbyte>.Shared.Rent(_dimension)).AsSpan(0, _dimension);
-        Scales[position] = ScalarQuantizer.QuantizeResidual(vector, centroid, codes);
+        Scales[position] = ScalarQuantizer.QuantizeResidualCompactScale(vector, centroid, codes);
         codes[.._head].CopyTo(HeadAt(position));
         HeadNorms[position] = (ushort)(Int8Kernels.Dot(codes[.._head], codes[.._head]) >> HeadNormShift);
         codes[_head..].CopyTo(TailAt(position));
@@ -137,12 +160,12 @@ internal sealed class VectorPartition
     /// <summary>Appends a member and returns its position.</summary>
     internal int Add(int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> centroid)
     {
-        if (Count == Slots.Length)
+        if (Count == Capacity)
         {
             // Grow by a thirty-second: codes dominate memory, and doubling would leave up to half unused
             // (each member is copied about 32 times over the partition's growth, a memcpy that is
             // cheap next to encoding it once; 1M x 128 spends about 0.3 s of its build in them).
-            Grow(Slots.Length + Math.Max(16, Slots.Length / GrowthDivisor));
+            Grow(Capacity + Math.Max(16, Capacity / GrowthDivisor));
         }
 
         int position = Count++;
@@ -153,7 +176,7 @@ internal sealed class VectorPartition
     /// <summary>Reserves <paramref name="count"/> positions at once for a parallel rebuild.</summary>
     internal void SetCountForRebuild(int count)
     {
-        if (count > Slots.Length)
+        if (count > Capacity)
         {
             Grow(count);
         }
@@ -163,7 +186,8 @@ internal sealed class VectorPartition
 
     /// <summary>
     /// Removes the member at <paramref name="position"/> by moving the last member into it. Returns
-    /// the slot that now sits at <paramref name="position"/>, or -1 when the removed one was last.
+    /// the slot that now sits at <paramref name="position"/> (with identity slots: the last member's
+    /// slot, which the caller renumbers to <paramref name="position"/>), or -1 when the removed one was last.
     /// </summary>
     internal int RemoveAt(int position)
     {
@@ -174,7 +198,12 @@ internal sealed class VectorPartition
             return -1;
         }
 
-        Slots[position] = Slots[last];
+        int moved = last;
+        if (Slots is { } slots)
+        {
+            moved = slots[position] = slots[last];
+        }
+
         Scales[position] = Scales[last];
         HeadNorms[position] = HeadNorms[last];
         HeadAt(last).CopyTo(HeadAt(position));
@@ -184,21 +213,24 @@ internal sealed class VectorPartition
             SignCodeAt(last).CopyTo(SignCodeAt(position));
         }
 
-        return Slots[position];
+        return moved;
     }
 
     private void Grow(int capacity)
     {
-        int[] slots = Slots;
-        Array.Resize(ref slots, capacity);
-        Slots = slots;
+        if (Slots is { } slots)
+        {
+            Array.Resize(ref slots, capacity);
+            Slots = slots;
+        }
+
         sbyte[] head = HeadCodes;
         Array.Resize(ref head, capacity * _head);
         HeadCodes = head;
         sbyte[] tail = TailCodes;
         Array.Resize(ref tail, capacity * (_dimension - _head));
         TailCodes = tail;
-        float[] scales = Scales;
+        ushort[] scales = Scales;
         Array.Resize(ref scales, capacity);
         Scales = scales;
         ushort[] norms = HeadNorms;

@@ -30,6 +30,35 @@ public sealed class ScalarQuantizerTests
     }
 
     [Fact]
+    public void QuantizeResidualCompactScale_RoundsTheScaleUpToBfloat16_AndReconstructsWithinHalfItsStep()
+    {
+        // The 16-bit scale is at least the exact one and less than 2^-7 above it, the codes are computed
+        // with it (in range, within half a step of the residual), across magnitudes from 1e-30 to 1e30.
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        for (int trial = 0; trial < 500; trial++)
+        {
+            int dimension = random.Next(1, 300);
+            double magnitude = Math.Pow(10, random.Next(-30, 31));
+            float[] source = Enumerable.Range(0, dimension).Select(_ => (float)(((random.NextDouble() * 20) - 10) * magnitude)).ToArray();
+            float[] center = new float[dimension];
+            sbyte[] codes = new sbyte[dimension];
+            float scale = ScalarQuantizer.ScaleFromBits(ScalarQuantizer.QuantizeResidualCompactScale(source, center, codes));
+            float exact = source.Max(MathF.Abs) / 127;
+            Assert.True(scale >= exact && scale < exact * (1 + (1.0 / 128)), $"seed {seed}, trial {trial}: scale {scale} vs exact {exact}");
+            for (int i = 0; i < dimension; i++)
+            {
+                Assert.InRange((int)codes[i], -127, 127);
+                Assert.True(Math.Abs((codes[i] * scale) - source[i]) <= (scale * 0.5f * 1.0001f), $"seed {seed}, trial {trial}, component {i}: {codes[i] * scale} vs {source[i]}, scale {scale}");
+            }
+        }
+
+        sbyte[] zero = [5, 5];
+        Assert.Equal(0, ScalarQuantizer.QuantizeResidualCompactScale(new float[2], new float[2], zero));
+        Assert.All(zero, c => Assert.Equal(0, c));
+    }
+
+    [Fact]
     public void Quantize_ZeroVector_GivesZeroScaleAndCodes()
     {
         sbyte[] codes = [5, 5, 5];

@@ -207,6 +207,70 @@ public sealed class VectorCollectionTests : IDisposable
     }
 
     [Fact]
+    public void FlatDeletes_MoveTheLastSlotIntoTheHole_EveryVectorStaysFoundAcrossRetrainAndReopen()
+    {
+        // A flat index keeps no slot per member (slot = position): a delete moves the last vector, its
+        // trailer (id, version), key, codes and id map entry into the hole. Random deletes and
+        // replacements (long ids and other keys among them) against a model, across flat retrains at
+        // each doubling, a save and a reopen from the index file, and more writes after it.
+        int seed = VectorTestData.Seed();
+        var random = new Random(seed);
+        const int Dimension = 12;
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2 };
+        string vectorPath = _directory.File($"f{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        var model = new Dictionary<string, (float[] Vector, string Key)>();
+        string IdOf(int i) => i % 7 == 0 ? $"long/{i}/" + new string('x', VectorFile.InlineIdBytes) : $"v{i}";
+
+        void RandomWrites(VectorCollection collection, int count)
+        {
+            for (int op = 0; op < count; op++)
+            {
+                string id = IdOf(random.Next(900));
+                if (random.Next(3) == 0)
+                {
+                    Assert.Equal(model.Remove(id), collection.Delete(id));
+                }
+                else
+                {
+                    float[] vector = Enumerable.Range(0, Dimension).Select(_ => VectorTestData.Gaussian(random) * 10).ToArray();
+                    string key = random.Next(4) == 0 ? $"doc/{op}" : id;
+                    collection.Upsert(id, vector, key);
+                    model[id] = (vector, key);
+                }
+            }
+        }
+
+        void MatchesModel(VectorCollection collection)
+        {
+            Assert.Equal(model.Count, collection.Count);
+            Assert.Equal(1, collection.GetStatistics().PartitionCount);
+            float[] buffer = new float[Dimension];
+            foreach ((string id, (float[] vector, string key)) in model)
+            {
+                Assert.True(collection.TryGet(id, buffer, out string? storedKey), $"seed {seed}: {id} missing");
+                Assert.Equal(vector, buffer);
+                Assert.Equal(key, storedKey);
+                VectorMatch nearest = collection.Search(vector, 1)[0];
+                Assert.True((id, key, 0f) == (nearest.Id, nearest.DocumentKey, nearest.Distance), $"seed {seed}: {id} found {nearest.Id}");
+            }
+        }
+
+        using (VectorCollection collection = VectorCollection.Create("flat", vectorPath, options))
+        {
+            RandomWrites(collection, 3000);
+            MatchesModel(collection);
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>(), stateLsn: 3);
+        }
+
+        using VectorCollection? reopened = VectorCollection.TryOpen("flat", vectorPath, indexPath, options, 3, out _, out EdgeCorruptionException? problem);
+        Assert.True(reopened is not null, $"seed {seed}: {problem?.Message}");
+        MatchesModel(reopened);
+        RandomWrites(reopened, 1000);
+        MatchesModel(reopened);
+    }
+
+    [Fact]
     public void Search_ParallelAndSingleThreaded_ReturnTheSameResults()
     {
         int seed = VectorTestData.Seed();
@@ -324,6 +388,54 @@ public sealed class VectorCollectionTests : IDisposable
         Assert.True(reopened.HasUnsavedChanges);
         Assert.Equal("new", reopened.Search(points.AsSpan(5010 * Dimension, Dimension), 1)[0].Id);
         Assert.Equal(saved.Count, reopened.Count);
+    }
+
+    [Fact]
+    public void Ids_InlineLongAndNonAscii_AreFoundFilteredAndRestoredFromTheIndexFile()
+    {
+        // Ids live in the float32 file's slot trailers (up to InlineIdBytes UTF-8 bytes) or, longer, in
+        // memory and the index file: both kinds, multi-byte text, prefix filters on them, and a reopen.
+        const int Dimension = 8;
+        var options = new VectorCollectionOptions { Dimension = Dimension, Metric = VectorMetric.L2 };
+        string vectorPath = _directory.File($"i{Guid.NewGuid():N}.vec");
+        string indexPath = Path.ChangeExtension(vectorPath, VectorCollection.IndexFileExtension);
+        string[] ids =
+        [
+            "a", "é/ü", "sensor/\U0001F600", new string('x', VectorFile.InlineIdBytes), new string('y', VectorFile.InlineIdBytes + 1),
+            "sensor/" + new string('z', 300), "sensor/" + new string('é', 100), "sensor/short",
+        ];
+        float[] Point(int i) => Enumerable.Range(0, Dimension).Select(d => (float)((i * 10) + d)).ToArray();
+        using (VectorCollection collection = VectorCollection.Create("ids", vectorPath, options))
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                collection.Upsert(ids[i], Point(i), i == 1 ? "other key" : ids[i]);
+            }
+
+            // Delete and re-add a long id: its slot is reused.
+            Assert.True(collection.Delete(ids[4]));
+            Assert.False(collection.Contains(ids[4]));
+            collection.Upsert(ids[4], Point(4), ids[4]);
+            Assert.Throws<EdgeException>(() => collection.Upsert("bad\uD800", Point(0), "k"));
+            collection.SaveIndexFile(indexPath, new Dictionary<string, HlcTimestamp>(), stateLsn: 5);
+        }
+
+        using VectorCollection? reopened = VectorCollection.TryOpen("ids", vectorPath, indexPath, options, 5, out _, out EdgeCorruptionException? problem);
+        Assert.True(reopened is not null, problem?.Message);
+        Assert.True(reopened.GetStatistics().LoadedFromIndexFile);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            VectorRecord record = reopened.Get(ids[i]);
+            Assert.Equal(Point(i), record.Vector);
+            Assert.Equal(i == 1 ? "other key" : ids[i], record.DocumentKey);
+            VectorMatch nearest = reopened.Search(Point(i), 1)[0];
+            Assert.Equal((ids[i], record.DocumentKey), (nearest.Id, nearest.DocumentKey));
+        }
+
+        VectorMatch[] sensors = reopened.Search(Point(0), ids.Length, new VectorSearchOptions { KeyPrefix = "sensor/" });
+        Assert.Equal(ids.Where(id => id.StartsWith("sensor/", StringComparison.Ordinal)).Order(StringComparer.Ordinal), sensors.Select(m => m.Id).Order(StringComparer.Ordinal));
+        Assert.False(reopened.Contains("sensor/"));
+        Assert.False(reopened.Contains("bad\uD800"));
     }
 
     [Fact]

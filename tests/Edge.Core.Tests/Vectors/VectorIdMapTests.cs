@@ -1,3 +1,4 @@
+using System.Text;
 using CortexEdge.Core.Vectors;
 
 namespace CortexEdge.Core.Tests.Vectors;
@@ -5,34 +6,39 @@ namespace CortexEdge.Core.Tests.Vectors;
 public sealed class VectorIdMapTests
 {
     [Fact]
-    public void RandomAddsAndRemoves_MatchADictionary_AcrossGrowth()
+    public void RandomAddsAndRemoves_WithIdsInTheFileTrailers_MatchADictionary_AcrossGrowth()
     {
         // Few distinct ids and many removals keep probe runs long, so backward-shift deletion is exercised.
         int seed = VectorTestData.Seed();
         var random = new Random(seed);
         var map = new VectorIdMap();
         var model = new Dictionary<string, int>(StringComparer.Ordinal);
-        string?[] ids = new string?[20_000];
+        using var directory = new VectorTestData.TempDirectory();
+        using VectorFile ids = VectorFile.Open(Path.Combine(directory.Path, "ids.vec"), 1);
+        ids.EnsureCapacity(20_000);
+        // Every tenth id is longer than the trailer's inline room, so the in-memory long ids are exercised too.
+        static string IdOf(int i) => i % 10 == 0 ? "v" + i + new string('x', VectorFile.InlineIdBytes) : "v" + i;
         var free = new Stack<int>();
         int high = 0;
         for (int op = 0; op < 60_000; op++)
         {
-            string id = "v" + random.Next(op < 30_000 ? 15_000 : 600);
+            string id = IdOf(random.Next(op < 30_000 ? 15_000 : 600));
+            byte[] bytes = Encoding.UTF8.GetBytes(id);
             if (random.Next(3) == 0)
             {
-                bool removed = map.Remove(id, ids);
+                bool removed = map.Remove(bytes, ids);
                 Assert.True(removed == model.Remove(id, out int slot), $"seed {seed}, op {op}: remove {id}");
                 if (removed)
                 {
-                    ids[slot] = null;
+                    ids.ClearId(slot);
                     free.Push(slot);
                 }
             }
             else if (!model.ContainsKey(id))
             {
                 int slot = free.Count > 0 ? free.Pop() : high++;
-                map.Add(id, slot, ids);
-                ids[slot] = id;
+                ids.SetId(slot, bytes);
+                map.Add(bytes, slot, ids);
                 model[id] = slot;
             }
 
@@ -41,8 +47,8 @@ public sealed class VectorIdMapTests
                 Assert.Equal(model.Count, map.Count);
                 for (int i = 0; i < 15_000; i++)
                 {
-                    string probe = "v" + i;
-                    bool found = map.TryGet(probe, ids, out int slot);
+                    string probe = IdOf(i);
+                    bool found = map.TryGet(Encoding.UTF8.GetBytes(probe), ids, out int slot);
                     Assert.True(found == model.TryGetValue(probe, out int expected) && (!found || slot == expected), $"seed {seed}, op {op}: lookup {probe}");
                 }
             }

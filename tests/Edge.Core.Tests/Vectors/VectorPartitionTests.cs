@@ -30,7 +30,7 @@ public sealed class VectorPartitionTests
             }
 
             int position = partition.Add(member, vector, center);
-            ScalarQuantizer.QuantizeResidual(vector, center, expected);
+            ScalarQuantizer.QuantizeResidualCompactScale(vector, center, expected);
             int head = partition.HeadLength;
             Assert.Equal(dimension, head + partition.TailLength);
             Assert.True(expected.AsSpan(0, head).SequenceEqual(partition.HeadAt(position)), $"seed {seed}, dimension {dimension}, member {member}: head");
@@ -43,7 +43,7 @@ public sealed class VectorPartitionTests
         // Removing a member moves the last one, codes, scale and norm together.
         int last = partition.Count - 1;
         sbyte[] lastCodes = [.. partition.HeadAt(last), .. partition.TailAt(last)];
-        (float scale, ushort norm) = (partition.Scales[last], partition.HeadNorms[last]);
+        (ushort scale, ushort norm) = (partition.Scales[last], partition.HeadNorms[last]);
         Assert.Equal(last, partition.RemoveAt(0));
         sbyte[] moved = [.. partition.HeadAt(0), .. partition.TailAt(0)];
         Assert.Equal(lastCodes, moved);
