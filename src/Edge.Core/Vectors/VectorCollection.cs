@@ -210,11 +210,10 @@ public sealed partial class VectorCollection : IDisposable
     /// <summary>The HLC recorded with vector <paramref name="id"/>; false when there is no such vector.</summary>
     internal bool TryGetVersion(string id, out HlcTimestamp version)
     {
-        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
-            if (TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) && _idMap.TryGet(idBytes, _file, out int slot))
+            if (TryFindSlot(id, out int slot))
             {
                 version = _file.GetVersion(slot);
                 return true;
@@ -268,11 +267,10 @@ public sealed partial class VectorCollection : IDisposable
     public bool Contains(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
-        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
-            return TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) && _idMap.TryGet(idBytes, _file, out _);
+            return TryFindSlot(id, out _);
         }
         finally
         {
@@ -292,12 +290,11 @@ public sealed partial class VectorCollection : IDisposable
             throw new ArgumentException($"destination holds {destination.Length} floats; the collection's dimension is {Dimension}", nameof(destination));
         }
 
-        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
         _lock.EnterReadLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes) || !_idMap.TryGet(idBytes, _file, out int slot))
+            if (!TryFindSlot(id, out int slot))
             {
                 documentKey = null;
                 return false;
@@ -526,6 +523,19 @@ public sealed partial class VectorCollection : IDisposable
 
         bytes = buffer[..written];
         return true;
+    }
+
+    /// <summary>The slot of vector <paramref name="id"/>; false when absent (or not encodable, so never stored). Caller holds the lock.</summary>
+    private bool TryFindSlot(string id, out int slot)
+    {
+        Span<byte> buffer = stackalloc byte[VectorCodec.IdBytesMax];
+        if (TryEncodeId(id, buffer, out ReadOnlySpan<byte> idBytes))
+        {
+            return _idMap.TryGet(idBytes, _file, out slot);
+        }
+
+        slot = -1;
+        return false;
     }
 
     /// <summary>The id of the live vector in <paramref name="slot"/>, decoded from its trailer (allocates).</summary>
