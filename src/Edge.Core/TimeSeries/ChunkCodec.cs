@@ -60,31 +60,33 @@ public static class ChunkCodec
             statistics.Add(timestamp, values[i]);
         }
 
-        // Decimal sensor values compress far better as integer deltas; binary fractions and raw
-        // noise do better as XOR. Decimal first; XOR is tried too only when decimal takes more than
-        // 4 bits per reading (XOR needs at least 3 bits for any changed value, so it cannot win by
-        // much below that), and the smaller payload is kept.
+        // Decimal sensor values compress far better as integer deltas (or deltas of deltas, whichever
+        // is smaller); binary fractions and raw noise do better as XOR. Decimal first; XOR is tried
+        // too only when decimal takes more than 4 bits per reading (XOR needs at least 3 bits for
+        // any changed value, so it cannot win by much below that), and the smaller payload is kept.
         Span<byte> payload = destination[ChunkHeader.Size..];
         int decimalDigits = count > 1 ? DecimalScale.FindDigits(values) : -1;
+        bool deltaOfDelta = decimalDigits >= 0 && DecimalDeltaCost.PreferDeltaOfDeltaFor(values, decimalDigits);
         int payloadBytes;
         if (decimalDigits < 0)
         {
-            payloadBytes = EncodePayload(timestamps, values, payload, -1);
+            payloadBytes = EncodePayload(timestamps, values, payload, -1, false);
         }
         else
         {
-            payloadBytes = EncodePayload(timestamps, values, payload, decimalDigits);
+            payloadBytes = EncodePayload(timestamps, values, payload, decimalDigits, deltaOfDelta);
             if (payloadBytes * 2L > count)
             {
                 byte[] scratch = ArrayPool<byte>.Shared.Rent(GorillaEncoder.MaxPayloadBytes(count));
                 try
                 {
-                    int xorBytes = EncodePayload(timestamps, values, scratch, -1);
+                    int xorBytes = EncodePayload(timestamps, values, scratch, -1, false);
                     if (xorBytes < payloadBytes)
                     {
                         scratch.AsSpan(0, xorBytes).CopyTo(payload);
                         payloadBytes = xorBytes;
                         decimalDigits = -1;
+                        deltaOfDelta = false;
                     }
                 }
                 finally
@@ -97,6 +99,7 @@ public static class ChunkCodec
         var header = new ChunkHeader
         {
             DecimalDigits = decimalDigits,
+            DecimalDeltaOfDelta = deltaOfDelta,
             SeriesId = seriesId,
             Count = count,
             NanCount = statistics.NanCount,
@@ -141,7 +144,7 @@ public static class ChunkCodec
         timestamps[0] = header.FirstTimestamp;
         values[0] = header.FirstValue;
         statistics.Add(header.FirstTimestamp, header.FirstValue);
-        var decoder = new GorillaDecoder(chunk[ChunkHeader.Size..], header.FirstTimestamp, header.FirstValue, location, header.DecimalDigits);
+        var decoder = new GorillaDecoder(chunk[ChunkHeader.Size..], header.FirstTimestamp, header.FirstValue, location, header.DecimalDigits, header.DecimalDeltaOfDelta);
         for (int i = 1; i < count; i++)
         {
             decoder.ReadNext(out timestamps[i], out values[i]);
@@ -153,9 +156,9 @@ public static class ChunkCodec
         return header;
     }
 
-    private static int EncodePayload(ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values, Span<byte> destination, int decimalDigits)
+    private static int EncodePayload(ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values, Span<byte> destination, int decimalDigits, bool deltaOfDelta)
     {
-        var encoder = new GorillaEncoder(destination, timestamps[0], values[0], decimalDigits);
+        var encoder = new GorillaEncoder(destination, timestamps[0], values[0], decimalDigits, deltaOfDelta);
         for (int i = 1; i < timestamps.Length; i++)
         {
             encoder.Append(timestamps[i], values[i]);

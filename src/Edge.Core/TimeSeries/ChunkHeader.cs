@@ -8,7 +8,7 @@ namespace CortexEdge.Core.TimeSeries;
 /// statistics that let a downsample use a chunk without decoding it when the chunk lies inside one
 /// bucket. Little-endian layout (format version 1):
 /// <code>
-///  0 u8  format version (1)     1 u8 value encoding (0 XOR, 1 decimal)
+///  0 u8  format version (1)     1 u8 value encoding (0 XOR, 1 decimal deltas, 2 decimal deltas of deltas)
 ///  2 u8  decimal digits (0..9; 0 with XOR)     3 u8 reserved (0)
 ///  4 u32 count                  8 u32 NaN count   12 u32 payload bytes
 /// 16 i64 series id             24 i64 first timestamp (ms)   32 i64 last timestamp (ms)
@@ -34,6 +34,9 @@ public readonly record struct ChunkHeader
     /// 10^digits and the payload stores the integer deltas.
     /// </summary>
     public int DecimalDigits { get; init; }
+
+    /// <summary>With decimal values: the payload stores the change of each integer delta (steady rates) rather than the delta.</summary>
+    public bool DecimalDeltaOfDelta { get; init; }
 
     /// <summary>The series the chunk belongs to (the store's numeric id).</summary>
     public long SeriesId { get; init; }
@@ -79,7 +82,7 @@ public readonly record struct ChunkHeader
     {
         destination = destination[..Size];
         destination[0] = CurrentFormatVersion;
-        destination[1] = DecimalDigits >= 0 ? (byte)1 : (byte)0;
+        destination[1] = DecimalDigits < 0 ? (byte)0 : DecimalDeltaOfDelta ? (byte)2 : (byte)1;
         destination[2] = DecimalDigits >= 0 ? (byte)DecimalDigits : (byte)0;
         destination[3] = 0;
         BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], (uint)Count);
@@ -137,7 +140,7 @@ public readonly record struct ChunkHeader
             throw Malformed(location, 0, $"format version {chunk[0]} is not {CurrentFormatVersion}");
         }
 
-        if (chunk[1] > 1 || chunk[3] != 0 || (chunk[1] == 0 ? chunk[2] != 0 : chunk[2] > DecimalScale.DigitsMax))
+        if (chunk[1] > 2 || chunk[3] != 0 || (chunk[1] == 0 ? chunk[2] != 0 : chunk[2] > DecimalScale.DigitsMax))
         {
             throw Malformed(location, 1, $"value encoding {chunk[1]} with {chunk[2]} digits and reserved byte {chunk[3]} is not a known combination");
         }
@@ -168,7 +171,8 @@ public readonly record struct ChunkHeader
         uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(chunk[CrcOffset..]);
         var header = new ChunkHeader
         {
-            DecimalDigits = chunk[1] == 1 ? chunk[2] : -1,
+            DecimalDigits = chunk[1] == 0 ? -1 : chunk[2],
+            DecimalDeltaOfDelta = chunk[1] == 2,
             Count = (int)count,
             NanCount = (int)nanCount,
             PayloadBytes = (int)payloadBytes,

@@ -19,7 +19,7 @@ public ref struct ChunkReader
     public ChunkReader(ReadOnlySpan<byte> chunk, string location = "chunk")
     {
         Header = ChunkHeader.Read(chunk, location);
-        _decoder = new GorillaDecoder(chunk[ChunkHeader.Size..], Header.FirstTimestamp, Header.FirstValue, location, Header.DecimalDigits);
+        _decoder = new GorillaDecoder(chunk[ChunkHeader.Size..], Header.FirstTimestamp, Header.FirstValue, location, Header.DecimalDigits, Header.DecimalDeltaOfDelta);
         _statistics = ReadingStatistics.Empty;
         _index = 0;
         _location = location;

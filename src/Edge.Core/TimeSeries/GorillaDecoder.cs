@@ -19,13 +19,20 @@ internal ref struct GorillaDecoder
     private int _previousTrailing;
     private readonly string _location;
     private readonly int _decimalDigits;
+    private readonly bool _deltaOfDelta;
     private long _previousScaled;
+    private long _previousScaledDelta;
 
-    /// <summary>Starts decoding after the chunk's first reading; <paramref name="decimalDigits"/> is -1 for XOR values.</summary>
-    public GorillaDecoder(ReadOnlySpan<byte> payload, long firstTimestamp, double firstValue, string location, int decimalDigits = -1)
+    /// <summary>
+    /// Starts decoding after the chunk's first reading; <paramref name="decimalDigits"/> is -1 for XOR
+    /// values, <paramref name="deltaOfDelta"/> as the encoder was given.
+    /// </summary>
+    public GorillaDecoder(ReadOnlySpan<byte> payload, long firstTimestamp, double firstValue, string location, int decimalDigits = -1, bool deltaOfDelta = false)
     {
         _decimalDigits = decimalDigits;
+        _deltaOfDelta = decimalDigits >= 0 && deltaOfDelta;
         _previousScaled = 0;
+        _previousScaledDelta = 0;
         if (decimalDigits >= 0 && !DecimalScale.TryScale(firstValue, decimalDigits, out _previousScaled))
         {
             throw new EdgeCorruptionException(EdgeErrorCode.ChunkMalformed, location, $"the first value does not scale to the chunk's {decimalDigits} decimal digits");
@@ -57,13 +64,21 @@ internal ref struct GorillaDecoder
 
         if (_decimalDigits >= 0)
         {
-            long scaled = unchecked(_previousScaled + ReadScaledDelta());
-            if (scaled is > DecimalScale.ScaledMax or < -DecimalScale.ScaledMax)
+            long scaledDelta = ReadScaledDelta();
+            if (_deltaOfDelta)
+            {
+                // A valid delta stays within ±2^54; a wrapped sum cannot land back inside ±2^53 below.
+                scaledDelta = unchecked(_previousScaledDelta + scaledDelta);
+            }
+
+            long scaled = unchecked(_previousScaled + scaledDelta);
+            if (scaled is > DecimalScale.ScaledMax or < -DecimalScale.ScaledMax || scaledDelta is > 2 * DecimalScale.ScaledMax or < -2 * DecimalScale.ScaledMax)
             {
                 Throw($"a scaled decimal value {scaled} leaves ±2^53");
             }
 
             _previousScaled = scaled;
+            _previousScaledDelta = scaledDelta;
             value = scaled / DecimalScale.Power(_decimalDigits);
             return;
         }

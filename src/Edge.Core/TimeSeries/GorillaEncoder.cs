@@ -27,7 +27,9 @@ internal ref struct GorillaEncoder
     private int _previousLeading;
     private int _previousTrailing;
     private readonly int _decimalDigits;
+    private readonly bool _deltaOfDelta;
     private long _previousScaled;
+    private long _previousScaledDelta;
 
     /// <summary>Starts a payload after the chunk's first reading.</summary>
     /// <param name="destination">Receives the payload.</param>
@@ -35,10 +37,13 @@ internal ref struct GorillaEncoder
     /// <param name="firstValue">The chunk's first value (stored in the header).</param>
     /// <param name="decimalDigits">-1 for XOR-encoded values; 0..9 to store every value as the
     /// delta of value × 10^digits (every value must pass <see cref="DecimalScale.TryScale"/>).</param>
-    public GorillaEncoder(Span<byte> destination, long firstTimestamp, double firstValue, int decimalDigits = -1)
+    /// <param name="deltaOfDelta">With decimal digits: store the change of that delta instead (see <see cref="DecimalDeltaCost"/>).</param>
+    public GorillaEncoder(Span<byte> destination, long firstTimestamp, double firstValue, int decimalDigits = -1, bool deltaOfDelta = false)
     {
         _decimalDigits = decimalDigits;
+        _deltaOfDelta = decimalDigits >= 0 && deltaOfDelta;
         _previousScaled = 0;
+        _previousScaledDelta = 0;
         if (decimalDigits >= 0 && !DecimalScale.TryScale(firstValue, decimalDigits, out _previousScaled))
         {
             throw new ArgumentException($"The first value does not scale exactly to {decimalDigits} decimal digits.", nameof(firstValue));
@@ -71,8 +76,11 @@ internal ref struct GorillaEncoder
                 throw new ArgumentException($"Value {value} does not scale exactly to {_decimalDigits} decimal digits.", nameof(value));
             }
 
-            WriteScaledDelta(scaled - _previousScaled);
+            // Both stay within ±2^53, so neither difference overflows.
+            long scaledDelta = scaled - _previousScaled;
+            WriteScaledDelta(_deltaOfDelta ? scaledDelta - _previousScaledDelta : scaledDelta);
             _previousScaled = scaled;
+            _previousScaledDelta = scaledDelta;
             return;
         }
 
@@ -105,6 +113,17 @@ internal ref struct GorillaEncoder
 
     /// <summary>Pads the last byte with zeros and returns the payload length in bytes.</summary>
     public int Complete() => _writer.Complete();
+
+    /// <summary>Bits <see cref="WriteScaledDelta"/> takes for <paramref name="delta"/>.</summary>
+    public static int ScaledDeltaBits(long delta) => delta switch
+    {
+        0 => 1,
+        >= -8 and <= 7 => 6,
+        >= -128 and <= 127 => 11,
+        >= short.MinValue and <= short.MaxValue => 20,
+        >= int.MinValue and <= int.MaxValue => 37,
+        _ => 69,
+    };
 
     /// <summary>Decimal values: <c>0</c> same; <c>10</c>+4 bits; <c>110</c>+8; <c>1110</c>+16; <c>11110</c>+32; <c>11111</c>+64.</summary>
     private void WriteScaledDelta(long delta)

@@ -12,7 +12,7 @@ namespace CortexEdge.Core.TimeSeries;
 /// u8 version (2)   u8 kind (1 append, 2 drop-before, 3 delete-series)
 /// append:       varint groups; per group: varint name bytes, UTF-8 name, varint count, u8 encoding, then
 ///   encoding 0 (varint):  per reading: zigzag varint (timestamp − previous timestamp, the first from 0), f64 value
-///   encoding 1 (Gorilla XOR), 2 + d (Gorilla decimal, d = 0..9 digits):
+///   encoding 1 (Gorilla XOR), 2 + d (Gorilla decimal deltas, d = 0..9 digits), 12 + d (Gorilla decimal deltas of deltas):
 ///                         zigzag varint first timestamp, f64 first value, varint payload bytes,
 ///                         <see cref="GorillaEncoder"/> payload of the readings after the first
 /// drop-before:  varint name bytes, UTF-8 name, i64 cutoff
@@ -37,6 +37,8 @@ internal static class TimeSeriesBatchCodec
     private const byte EncodingVarint = 0;
     private const byte EncodingGorillaXor = 1;
     private const byte EncodingGorillaDecimal = 2; // + decimal digits
+    private const byte EncodingGorillaDecimalDeltaOfDelta = EncodingGorillaDecimal + DecimalScale.DigitsMax + 1; // + decimal digits
+    private const byte EncodingLast = EncodingGorillaDecimalDeltaOfDelta + DecimalScale.DigitsMax;
 
     /// <summary>Bytes a group may take besides its name and readings: count, encoding, first timestamp and value, payload length.</summary>
     private const int GroupOverheadBytesMax = VarInt.UInt64BytesMax + 1 + VarInt.UInt64BytesMax + 8 + VarInt.UInt64BytesMax;
@@ -227,19 +229,32 @@ internal static class TimeSeriesBatchCodec
     /// <summary>
     /// Writes the Gorilla encoding (encoding byte included) when it is smaller than
     /// <paramref name="varintBytes"/>; returns its length, or 0 when the varint encoding is to be used.
-    /// Decimal values are tried first, then XOR when decimal takes more than 4 bits per reading (as
-    /// <see cref="ChunkCodec"/> does); the smaller is kept.
+    /// Decimal values are tried first (deltas or deltas of deltas, whichever takes fewer bits), then
+    /// XOR when decimal takes more than 4 bits per reading (as <see cref="ChunkCodec"/> does); the smaller is kept.
     /// </summary>
     private static int WriteGorillaReadings(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int varintBytes)
     {
         int digits = FindDecimalDigits(readings);
-        int length = WriteGorilla(destination, readings, digits);
+        bool deltaOfDelta = false;
+        if (digits >= 0)
+        {
+            var cost = default(DecimalDeltaCost);
+            foreach (TimeSeriesReading reading in readings)
+            {
+                DecimalScale.TryScale(reading.Value, digits, out long scaled);
+                cost.Add(scaled);
+            }
+
+            deltaOfDelta = cost.PreferDeltaOfDelta;
+        }
+
+        int length = WriteGorilla(destination, readings, digits, deltaOfDelta);
         if (digits >= 0 && (length * 2L) > readings.Length)
         {
             byte[] scratch = ArrayPool<byte>.Shared.Rent(GroupOverheadBytesMax + GorillaEncoder.MaxPayloadBytes(readings.Length));
             try
             {
-                int xorLength = WriteGorilla(scratch, readings, -1);
+                int xorLength = WriteGorilla(scratch, readings, -1, false);
                 if (xorLength < length)
                 {
                     scratch.AsSpan(0, xorLength).CopyTo(destination);
@@ -255,10 +270,11 @@ internal static class TimeSeriesBatchCodec
         return length < 1 + varintBytes ? length : 0;
     }
 
-    private static int WriteGorilla(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int decimalDigits)
+    private static int WriteGorilla(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int decimalDigits, bool deltaOfDelta)
     {
         int position = 0;
-        destination[position++] = decimalDigits < 0 ? EncodingGorillaXor : (byte)(EncodingGorillaDecimal + decimalDigits);
+        destination[position++] = decimalDigits < 0 ? EncodingGorillaXor
+            : (byte)((deltaOfDelta ? EncodingGorillaDecimalDeltaOfDelta : EncodingGorillaDecimal) + decimalDigits);
         position += VarInt.Write(destination[position..], ZigZagEncode(readings[0].Timestamp));
         BinaryPrimitives.WriteDoubleLittleEndian(destination[position..], readings[0].Value);
         position += 8;
@@ -267,7 +283,7 @@ internal static class TimeSeriesBatchCodec
         // length, then close the gap.
         int gap = VarInt.SizeOf((ulong)GorillaEncoder.MaxPayloadBytes(readings.Length));
         Span<byte> payload = destination[(position + gap)..];
-        var encoder = new GorillaEncoder(payload, readings[0].Timestamp, readings[0].Value, decimalDigits);
+        var encoder = new GorillaEncoder(payload, readings[0].Timestamp, readings[0].Value, decimalDigits, deltaOfDelta);
         for (int i = 1; i < readings.Length; i++)
         {
             encoder.Append(readings[i].Timestamp, readings[i].Value);
@@ -345,7 +361,7 @@ internal static class TimeSeriesBatchCodec
         }
 
         // Gorilla: first timestamp, first value, payload length, payload.
-        if (encoding > EncodingGorillaDecimal + DecimalScale.DigitsMax || !VarInt.TryRead(body[position..], out _, out int timestampBytes) || body.Length - position - timestampBytes < 8)
+        if (encoding > EncodingLast || !VarInt.TryRead(body[position..], out _, out int timestampBytes) || body.Length - position - timestampBytes < 8)
         {
             return false;
         }
@@ -395,8 +411,10 @@ internal static class TimeSeriesBatchCodec
 
     private static TimeSeriesReading[] ReadGorillaReadings(ReadOnlySpan<byte> body, ref int position, string location, string series, ulong count, byte encoding)
     {
-        int decimalDigits = encoding == EncodingGorillaXor ? -1 : encoding - EncodingGorillaDecimal;
-        if (decimalDigits > DecimalScale.DigitsMax)
+        bool deltaOfDelta = encoding >= EncodingGorillaDecimalDeltaOfDelta;
+        int decimalDigits = encoding == EncodingGorillaXor ? -1
+            : encoding - (deltaOfDelta ? EncodingGorillaDecimalDeltaOfDelta : EncodingGorillaDecimal);
+        if (encoding > EncodingLast)
         {
             throw Malformed(location, position - 1, $"unknown encoding {encoding} of series '{series}'");
         }
@@ -431,7 +449,7 @@ internal static class TimeSeriesBatchCodec
         readings[0] = new TimeSeriesReading(first, firstValue);
         try
         {
-            var decoder = new GorillaDecoder(payload, first, firstValue, $"{location} offset {position}", decimalDigits);
+            var decoder = new GorillaDecoder(payload, first, firstValue, $"{location} offset {position}", decimalDigits, deltaOfDelta);
             for (int i = 1; i < readings.Length; i++)
             {
                 decoder.ReadNext(out long timestamp, out double value);

@@ -112,6 +112,45 @@ public sealed class ChunkCodecTests
     }
 
     [Fact]
+    public void Encode_SteadyRateDecimals_StoresDeltasOfDeltas_RoundTripBitExact()
+    {
+        // An energy meter read every 10 s: +0.125 kWh per reading while the load holds, the load
+        // changing every 300 readings. Its deltas repeat, so their changes take one bit.
+        const int count = 4096;
+        long[] timestamps = new long[count];
+        double[] values = new double[count];
+        long meter = 1_234_567_000; // in 1/1000 kWh
+        for (int i = 0; i < count; i++)
+        {
+            timestamps[i] = 1_700_000_000_000 + (i * 10_000L);
+            meter += 125 + (i / 300 * 5);
+            values[i] = meter / 1000.0;
+        }
+
+        byte[] chunk = SeriesGenerator.EncodeChunk(1, timestamps, values);
+        ChunkHeader header = ChunkHeader.Read(chunk);
+        Assert.Equal(3, header.DecimalDigits);
+        Assert.True(header.DecimalDeltaOfDelta);
+        // Deltas would take 11 bits per reading; their changes about one.
+        Assert.True(header.PayloadBytes < count / 3, $"{header.PayloadBytes} payload bytes for {count} readings");
+        long[] decodedTimestamps = new long[count];
+        double[] decodedValues = new double[count];
+        ChunkCodec.Decode(chunk, decodedTimestamps, decodedValues);
+        Assert.Equal(timestamps, decodedTimestamps);
+        Assert.Equal(values.Select(BitConverter.DoubleToUInt64Bits), decodedValues.Select(BitConverter.DoubleToUInt64Bits));
+    }
+
+    [Fact]
+    public void Read_ValueEncodingBeyondDeltasOfDeltas_IsMalformed()
+    {
+        byte[] chunk = SeriesGenerator.EncodeChunk(1, [1, 2, 3], [1.5, 1.75, 2.0]);
+        chunk[1] = 3;
+        BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(80), ChunkHeader.ComputeCrc(chunk));
+        var error = Assert.Throws<EdgeCorruptionException>(() => ChunkHeader.Read(chunk));
+        Assert.Equal(EdgeErrorCode.ChunkMalformed, error.Code);
+    }
+
+    [Fact]
     public void Encode_BinaryFractionValues_KeepsXorWhenSmaller()
     {
         // 1/16 °C steps (DS18B20-style): exact binary fractions XOR into short windows.

@@ -36,7 +36,8 @@ internal static class SeriesGenerator
             1 => 1_700_000_000_000 + random.Next(1_000_000),
             _ => random.NextInt64(-1_000_000_000_000, 1_000_000_000_000),
         };
-        int mode = random.Next(5);
+        int mode = random.Next(6);
+        double rate = random.Next(1, 40) * 0.05;
         for (int i = 0; i < count; i++)
         {
             result[i] = timestamp;
@@ -58,7 +59,8 @@ internal static class SeriesGenerator
     public static double[] Values(Random random, int count)
     {
         var result = new double[count];
-        int mode = random.Next(5);
+        int mode = random.Next(6);
+        double rate = random.Next(1, 40) * 0.05;
         double level = 21.5;
         for (int i = 0; i < count; i++)
         {
@@ -68,6 +70,7 @@ internal static class SeriesGenerator
                 1 => i % 2 == 0 ? 1.0 : -1.0e300, // alternating
                 2 => RandomValue(random),
                 3 => level += Math.Round((random.NextDouble() - 0.5) * 0.2, 2), // smooth sensor
+                5 => Math.Round(1000 + (i * rate) + (i / 25 * 0.35), 2), // a meter at a steady rate that steps now and then
                 _ => random.Next(2) == 0 ? RandomValue(random) : level,
             };
         }

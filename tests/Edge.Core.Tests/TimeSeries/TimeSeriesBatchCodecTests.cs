@@ -66,6 +66,23 @@ public sealed class TimeSeriesBatchCodecTests
     }
 
     [Fact]
+    public void WriteAppend_SteadyRateDecimals_TakeDeltasOfDeltas_AboutTwoBitsPerReading()
+    {
+        // A counter stepping 0.1 per reading, one reading per ms: neither delta changes.
+        var readings = new TimeSeriesReading[2000];
+        for (int i = 0; i < readings.Length; i++)
+        {
+            readings[i] = new TimeSeriesReading(1_700_000_000_000 + i, (1000 + i) / 10.0);
+        }
+
+        byte[] buffer = new byte[TimeSeriesBatchCodec.MaxAppendBytes(1, readings.Length)];
+        int length = TimeSeriesBatchCodec.WriteAppend(buffer, "meter", readings);
+        // Deltas would take 6 value bits per reading, deltas of deltas 1; the timestamp 1 bit.
+        Assert.True(length < (readings.Length * 2 / 8) + 64, $"{length} bytes for {readings.Length} readings");
+        Assert.Equal(readings, TimeSeriesBatchCodec.Decode(buffer.AsSpan(0, length), "test").Groups[0].Readings);
+    }
+
+    [Fact]
     public void Decode_Version1Body_StillDecodes()
     {
         // Version 1 (logs and peers from before the Gorilla encoding): no encoding byte per group.
