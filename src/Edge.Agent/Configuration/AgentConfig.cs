@@ -121,11 +121,14 @@ public sealed record IngestConfig
     /// <summary>Rules, tried in order; the first whose topic pattern matches handles a message.</summary>
     public List<IngestRuleConfig> Rules { get; set; } = [];
 
-    /// <summary>Readings per WAL batch at most (default 5000: a burst is written in few, large flushes).</summary>
-    public int BatchMaxReadings { get; set; } = 5000;
+    /// <summary>Readings per WAL batch at most (default 16,384: a burst is written in few, large flushes).</summary>
+    public int BatchMaxReadings { get; set; } = 16_384;
 
-    /// <summary>Longest time a reading waits for its batch to be written, in milliseconds.</summary>
-    public int BatchMaxDelayMs { get; set; } = 100;
+    /// <summary>
+    /// Longest time a reading waits for its batch to be written, in milliseconds (default 1000: each
+    /// flush writes at least a flash page; messages are acknowledged to the broker only once written).
+    /// </summary>
+    public int BatchMaxDelayMs { get; set; } = 1000;
 }
 
 /// <summary>Maps an MQTT topic pattern to a series and says how to parse the payload.</summary>

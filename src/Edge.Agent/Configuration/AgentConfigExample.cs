@@ -44,8 +44,8 @@ public static class AgentConfigExample
       // buffered lines "1700000000,20.5\n1700000001,20.6"
       { "topic": "loggers/#", "series": "log.{1}", "format": "lines", "timestampUnit": "s" }
     ],
-    "batchMaxReadings": 5000,      // readings per WAL record at most
-    "batchMaxDelayMs": 100         // a reading waits at most this long for its batch
+    "batchMaxReadings": 16384,     // readings per WAL record at most
+    "batchMaxDelayMs": 1000        // a reading waits at most this long for its batch (acknowledged to the broker once written)
   },
 
   // Per collection: direction (up, down, both, local-only), priority (0 highest),

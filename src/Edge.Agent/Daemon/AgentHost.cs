@@ -277,8 +277,9 @@ public sealed class AgentHost : IAsyncDisposable
     private async Task StartIngestAsync(BrokerConfig local, CancellationToken cancellationToken)
     {
         IReadOnlyList<IngestRule> rules = IngestRule.FromConfig(_config.Ingest);
-        // A persistent session keeps QoS 1 readings published while the agent restarts.
-        var client = new MqttClient(BrokerConnection.ToMqttOptions(local, $"ce-ingest-{_config.Node ?? _config.Role}", persistentSession: true));
+        // A persistent session keeps QoS 1 readings published while the agent restarts, and those it
+        // received but had not written: they are acknowledged only once written.
+        var client = new MqttClient(BrokerConnection.ToMqttOptions(local, $"ce-ingest-{_config.Node ?? _config.Role}", persistentSession: true, manualAcknowledgement: true));
         await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
         foreach (IngestRule rule in rules)
         {

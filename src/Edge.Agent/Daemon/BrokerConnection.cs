@@ -7,8 +7,12 @@ namespace CortexEdge.Agent.Daemon;
 public static class BrokerConnection
 {
     /// <summary>Client options for <paramref name="broker"/>, reading the password file if one is named.</summary>
+    /// <param name="broker">The broker section.</param>
+    /// <param name="clientId">The MQTT client id.</param>
+    /// <param name="persistentSession">Keep the session (subscriptions, unacknowledged messages) across disconnects for a week.</param>
+    /// <param name="manualAcknowledgement">Acknowledge QoS 1 messages only when the application says so (<see cref="MqttClientOptions.ManualAcknowledgement"/>).</param>
     /// <exception cref="IOException">The password file cannot be read.</exception>
-    public static MqttClientOptions ToMqttOptions(BrokerConfig broker, string clientId, bool persistentSession)
+    public static MqttClientOptions ToMqttOptions(BrokerConfig broker, string clientId, bool persistentSession, bool manualAcknowledgement = false)
     {
         return new MqttClientOptions
         {
@@ -20,6 +24,7 @@ public static class BrokerConnection
             KeepAlive = TimeSpan.FromSeconds(broker.KeepAliveSeconds),
             CleanSession = !persistentSession,
             SessionExpiryIntervalSeconds = persistentSession ? 7 * 24 * 3600 : null,
+            ManualAcknowledgement = manualAcknowledgement,
             Tls = broker.Tls is { } tls ? new MqttTlsOptions { CaFile = tls.CaFile, ClientCertificateFile = tls.CertFile, ClientKeyFile = tls.KeyFile } : null,
         };
     }

@@ -13,6 +13,11 @@ namespace CortexEdge.Agent.Ingest;
 /// <see cref="SensorIngestOptions.ParseErrorLogInterval"/>); it never stops ingest.
 /// </summary>
 /// <remarks>
+/// Every message is acknowledged (<see cref="MqttMessage.Acknowledge"/>) only once the batch holding
+/// its readings is durable, in the order received; a client with
+/// <see cref="MqttClientOptions.ManualAcknowledgement"/> then leaves what a crash did not store to
+/// the broker's persistent session, which redelivers it. Messages that stage nothing (no rule, a
+/// refused payload) are acknowledged with the next write, after those before them.
 /// Reading messages and writing batches run apart: while one batch is written the next fills, so
 /// a slow flush does not stall the broker connection. Only when
 /// <see cref="SensorIngestOptions.PendingReadingsMax"/> readings wait does the pump stop reading
@@ -34,6 +39,7 @@ public sealed class SensorIngest : IAsyncDisposable
     private readonly Dictionary<string, long> _lastArrival = new(StringComparer.Ordinal);
     private readonly List<TimeSeriesReading> _parsed = new(4); // the pump's scratch: one message's readings
     private Dictionary<string, List<TimeSeriesReading>> _staging = new(StringComparer.Ordinal);
+    private List<MqttMessage> _unacknowledged = []; // in arrival order; taken with the staging they fed
     private int _stagedCount;
     private long _firstStagedTimestamp;
     private long _unmatched;
@@ -84,7 +90,17 @@ public sealed class SensorIngest : IAsyncDisposable
             {
                 while (messages.TryRead(out MqttMessage? message))
                 {
-                    Accept(message.Topic, message.Payload.Span);
+                    bool staged = Accept(message.Topic, message.Payload.Span);
+                    lock (_stagingLock)
+                    {
+                        _unacknowledged.Add(message);
+                    }
+
+                    if (!staged && Volatile.Read(ref _stagedCount) == 0)
+                    {
+                        _flushSignal.Release(); // nothing to write: acknowledge it without waiting for a batch
+                    }
+
                     while (Volatile.Read(ref _stagedCount) >= _options.PendingReadingsMax)
                     {
                         _flushSignal.Release();
@@ -228,17 +244,28 @@ public sealed class SensorIngest : IAsyncDisposable
         {
             Dictionary<string, List<TimeSeriesReading>> batch;
             int count;
+            List<MqttMessage> messages;
             lock (_stagingLock)
             {
-                if (_stagedCount == 0)
-                {
-                    return;
-                }
-
                 batch = _staging;
                 count = _stagedCount;
-                _staging = new Dictionary<string, List<TimeSeriesReading>>(StringComparer.Ordinal);
-                _stagedCount = 0;
+                messages = _unacknowledged;
+                if (count > 0)
+                {
+                    _staging = new Dictionary<string, List<TimeSeriesReading>>(StringComparer.Ordinal);
+                    _stagedCount = 0;
+                }
+
+                if (messages.Count > 0)
+                {
+                    _unacknowledged = [];
+                }
+            }
+
+            if (count == 0)
+            {
+                Acknowledge(messages); // every earlier message is acknowledged or was put back with its readings
+                return;
             }
 
             // Priority series go in their own record, first: a priority-only sync then carries them
@@ -261,7 +288,7 @@ public sealed class SensorIngest : IAsyncDisposable
                 }
                 catch (OperationCanceledException)
                 {
-                    RestageFrom(parts, part);
+                    RestageFrom(parts, part, messages);
                     throw;
                 }
                 catch (EdgeException ex)
@@ -269,11 +296,14 @@ public sealed class SensorIngest : IAsyncDisposable
                     // Not acknowledged: put the readings back in front so the next batch retries them.
                     Interlocked.Increment(ref _writeErrors);
                     _logger.LogError("ingest: writing {Count} readings failed: {Error}", parts[part].Count, ex.Message);
-                    RestageFrom(parts, part);
+                    RestageFrom(parts, part, messages);
                     await Task.Delay(_options.BatchMaxDelay, cancellationToken).ConfigureAwait(false);
+                    messages = [];
                     break;
                 }
             }
+
+            Acknowledge(messages);
 
             if (_capacity.CurrentCount == 0)
             {
@@ -324,7 +354,8 @@ public sealed class SensorIngest : IAsyncDisposable
     }
 
     // The parts from `first` on were not acknowledged: back in front of what was staged since.
-    private void RestageFrom(List<(Dictionary<string, List<TimeSeriesReading>> Batch, int Count)> parts, int first)
+    // Their messages too: none of the batch's messages is acknowledged until all of it is stored.
+    private void RestageFrom(List<(Dictionary<string, List<TimeSeriesReading>> Batch, int Count)> parts, int first, List<MqttMessage> messages)
     {
         Dictionary<string, List<TimeSeriesReading>> batch = parts[first].Batch;
         int count = parts[first].Count;
@@ -338,13 +369,15 @@ public sealed class SensorIngest : IAsyncDisposable
             count += parts[part].Count;
         }
 
-        Restage(batch, count);
+        Restage(batch, count, messages);
     }
 
-    private void Restage(Dictionary<string, List<TimeSeriesReading>> batch, int count)
+    private void Restage(Dictionary<string, List<TimeSeriesReading>> batch, int count, List<MqttMessage> messages)
     {
         lock (_stagingLock)
         {
+            messages.AddRange(_unacknowledged);
+            _unacknowledged = messages;
             foreach (var (series, readings) in _staging)
             {
                 if (batch.TryGetValue(series, out List<TimeSeriesReading>? earlier))
@@ -359,6 +392,14 @@ public sealed class SensorIngest : IAsyncDisposable
 
             _staging = batch;
             _stagedCount += count;
+        }
+    }
+
+    private static void Acknowledge(List<MqttMessage> messages)
+    {
+        foreach (MqttMessage message in messages)
+        {
+            message.Acknowledge(); // false when its connection closed: the broker redelivers it
         }
     }
 

@@ -3,11 +3,15 @@ namespace CortexEdge.Agent.Ingest;
 /// <summary>Batching and logging limits of <see cref="SensorIngest"/>.</summary>
 public sealed record SensorIngestOptions
 {
-    /// <summary>Readings per batch at most; a full batch is written at once.</summary>
-    public int BatchMaxReadings { get; init; } = 5000;
+    /// <summary>Readings per batch at most; a full batch is written at once. Default 16,384.</summary>
+    public int BatchMaxReadings { get; init; } = 16_384;
 
-    /// <summary>Longest a reading waits for its batch to be written.</summary>
-    public TimeSpan BatchMaxDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// Longest a reading waits for its batch to be written. Default 1 s: every flush writes at least
+    /// one flash page however few readings it holds, and messages are acknowledged to the broker only
+    /// once written, so waiting longer costs latency, not safety.
+    /// </summary>
+    public TimeSpan BatchMaxDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Readings waiting to be written past which the pump stops taking messages.</summary>
     public int PendingReadingsMax { get; init; } = 100_000;

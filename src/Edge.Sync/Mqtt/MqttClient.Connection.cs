@@ -104,7 +104,9 @@ public sealed partial class MqttClient
             Password = _passwordBytes is null ? (ReadOnlyMemory<byte>?)null : _passwordBytes,
             Will = _options.Will,
             SessionExpiryIntervalSeconds = v5 ? _options.SessionExpiryIntervalSeconds ?? (_options.CleanSession ? 0u : uint.MaxValue) : 0,
-            ReceiveMaximum = v5 && _options.ReceiveMaximum != ushort.MaxValue ? _options.ReceiveMaximum : (ushort)0,
+            // Sent even at its default (65,535, the value an absent property means): mosquitto applies
+            // its max_inflight_messages (20) to a client that leaves it out.
+            ReceiveMaximum = v5 ? _options.ReceiveMaximum : (ushort)0,
             MaximumPacketSize = v5 && _options.MaximumPacketSize < MqttClientOptions.ProtocolPacketSizeMax ? (uint)_options.MaximumPacketSize : 0,
             UserProperties = v5 ? _options.ConnectUserProperties : null,
         };

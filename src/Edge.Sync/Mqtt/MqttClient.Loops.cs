@@ -129,9 +129,12 @@ public sealed partial class MqttClient
 
                     MqttPublishProperties? properties = publish.PropertyBlock.IsEmpty ? null : MqttPublishProperties.Read(publish.PropertyBlock, (int)MqttPacketType.Publish, out _);
                     bool deliver = true;
+                    bool owedByApplication = false;
                     if (publish.QualityOfService == MqttQualityOfService.AtLeastOnce)
                     {
-                        ackType = MqttPacketType.PubAck;
+                        // With manual acknowledgement the application sends the PUBACK (MqttMessage.Acknowledge).
+                        owedByApplication = _options.ManualAcknowledgement;
+                        ackType = owedByApplication ? 0 : MqttPacketType.PubAck;
                         ackId = publish.PacketId;
                     }
                     else if (publish.QualityOfService == MqttQualityOfService.ExactlyOnce)
@@ -146,9 +149,18 @@ public sealed partial class MqttClient
                         ackId = publish.PacketId;
                     }
 
-                    return deliver
-                        ? new MqttMessage(publish.Topic, publish.Payload.ToArray(), publish.QualityOfService, publish.Retain, publish.Dup, properties)
-                        : null;
+                    if (!deliver)
+                    {
+                        return null;
+                    }
+
+                    var message = new MqttMessage(publish.Topic, publish.Payload.ToArray(), publish.QualityOfService, publish.Retain, publish.Dup, properties);
+                    if (owedByApplication)
+                    {
+                        message.OweAcknowledgement(this, link, publish.PacketId);
+                    }
+
+                    return message;
                 }
 
             case MqttPacketType.PubAck:

@@ -229,6 +229,21 @@ public sealed partial class MqttClient
     private bool HasRoom(MqttLink link, long size) => link.Pending.Length == 0 || link.Pending.Length + size <= _options.SendBufferBytesMax;
 
     /// <summary>Encodes PUBACK/PUBREC/PUBREL/PUBCOMP into the link's send buffer; call under the lock.</summary>
+    /// <summary>Sends a PUBACK the application owed (manual acknowledgement); false when its link has closed.</summary>
+    internal bool SendDeferredAck(MqttLink link, ushort packetId)
+    {
+        lock (_gate)
+        {
+            if (_link != link || link.IsClosed)
+            {
+                return false;
+            }
+
+            WriteAck(link, MqttPacketType.PubAck, packetId, MqttReasonCode.Success);
+            return true;
+        }
+    }
+
     private static void WriteAck(MqttLink link, MqttPacketType type, ushort packetId, MqttReasonCode reasonCode)
     {
         Span<byte> destination = link.Pending.GetSpan(MqttPacketWriter.AckSizeMax);

@@ -87,6 +87,17 @@ public sealed class MqttClientOptions
     /// <summary>Bytes encoded but not yet written to the socket beyond which publishes wait in the outgoing queue. Default 1 MiB.</summary>
     public int SendBufferBytesMax { get; init; } = 1 << 20;
 
+    /// <summary>
+    /// When true, a received QoS 1 message is acknowledged (PUBACK) only when the application calls
+    /// <see cref="MqttMessage.Acknowledge"/>, typically once it has stored the message durably: with a
+    /// persistent session the broker then redelivers whatever a crash left unacknowledged. Acknowledge
+    /// in the order received (MQTT requires PUBACKs in order). The broker stops sending at
+    /// <see cref="ReceiveMaximum"/> unacknowledged messages (MQTT 5.0; a 3.1.1 broker applies its own
+    /// limit, mosquitto's max_inflight_messages of 20). QoS 2 messages are still acknowledged on
+    /// delivery. Default false: acknowledged as soon as they are queued for <see cref="MqttClient.Messages"/>.
+    /// </summary>
+    public bool ManualAcknowledgement { get; init; }
+
     /// <summary>Received messages buffered for <see cref="MqttClient.Messages"/>; when full the client stops reading (backpressure). Default 1,024.</summary>
     public int ReceiveQueueCountMax { get; init; } = 1024;
 

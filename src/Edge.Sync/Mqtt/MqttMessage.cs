@@ -15,6 +15,9 @@ public sealed class MqttMessage
         Properties = properties;
     }
 
+    private DeferredAck? _acknowledgement;
+    private int _acknowledgementTaken;
+
     /// <summary>Topic name the message was published to.</summary>
     public string Topic { get; }
 
@@ -33,6 +36,27 @@ public sealed class MqttMessage
     /// <summary>MQTT 5.0 properties, or null when none were sent.</summary>
     public MqttPublishProperties? Properties { get; }
 
+    /// <summary>
+    /// Sends this message's PUBACK when the client was created with
+    /// <see cref="MqttClientOptions.ManualAcknowledgement"/> (and does nothing otherwise, or when
+    /// called again). Returns false when the connection the message arrived on has closed: the
+    /// acknowledgement cannot be sent, and a broker holding a persistent session redelivers the message.
+    /// </summary>
+    public bool Acknowledge()
+    {
+        if (_acknowledgement is not { } acknowledgement || Interlocked.Exchange(ref _acknowledgementTaken, 1) != 0)
+        {
+            return true;
+        }
+
+        return acknowledgement.Client.SendDeferredAck(acknowledgement.Link, acknowledgement.PacketId);
+    }
+
+    /// <summary>Owed by messages of a client with manual acknowledgement: which link and packet id to acknowledge.</summary>
+    internal void OweAcknowledgement(MqttClient client, MqttLink link, ushort packetId) => _acknowledgement = new(client, link, packetId);
+
     /// <summary>The payload decoded as UTF-8.</summary>
     public string GetPayloadAsString() => Encoding.UTF8.GetString(Payload.Span);
+
+    private sealed record DeferredAck(MqttClient Client, MqttLink Link, ushort PacketId);
 }

@@ -159,6 +159,61 @@ public sealed class SensorIngestTests : IAsyncLifetime
         await ingest.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Messages_AreAcknowledgedOnlyOnceWritten_WhatACrashLeftUnwrittenComesBackToTheNextSession()
+    {
+        MqttClientOptions Session(bool manual) => new()
+        {
+            Host = _broker.Host,
+            Port = _broker.Port,
+            ClientId = "ce-ingest-ack-test",
+            CleanSession = false,
+            SessionExpiryIntervalSeconds = 600,
+            ManualAcknowledgement = manual,
+        };
+
+        // Session 1 receives three readings and "crashes" before its batch is written (1 h delay).
+        using var database = EdgeDatabase.Open(Path.Combine(_directory, "db5"));
+        var first = new MqttClient(Session(manual: true));
+        await first.ConnectAsync();
+        await first.SubscribeAsync("sensors/+/temp", MqttQualityOfService.AtLeastOnce);
+        var crashed = new SensorIngest(database, IngestRule.FromConfig(Rules), new SensorIngestOptions { BatchMaxDelay = TimeSpan.FromHours(1) });
+        var delivered = System.Threading.Channels.Channel.CreateUnbounded<MqttMessage>();
+        Task crashedPump = crashed.RunAsync(delivered.Reader);
+        var held = new List<MqttMessage>();
+        foreach (string value in new[] { "1.5", "2.5", "3.5" })
+        {
+            await PublishAsync("sensors/kiln/temp", value);
+            MqttMessage message = await first.Messages.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            held.Add(message);
+            await delivered.Writer.WriteAsync(message);
+        }
+
+        await WaitUntilAsync(() => crashed.PendingReadings == 3, () => $"3 readings staged, have {crashed.PendingReadings}");
+        await first.DisposeAsync();
+        Assert.False(held[0].Acknowledge()); // its connection is gone: only the broker's session can bring it back
+
+        // Session 2 gets them again and stores them; its acknowledgements follow the write.
+        await using (var second = new MqttClient(Session(manual: true)))
+        {
+            await second.ConnectAsync();
+            var ingest = new SensorIngest(database, IngestRule.FromConfig(Rules), new SensorIngestOptions { BatchMaxDelay = TimeSpan.FromMilliseconds(20) });
+            using var stop = new CancellationTokenSource();
+            Task pump = ingest.RunAsync(second.Messages, stop.Token);
+            await WaitUntilAsync(() => ingest.StoredReadings == 3, () => $"3 redelivered readings stored, have {ingest.StoredReadings}");
+            Assert.Equal([1.5, 2.5, 3.5], database.ReadRange("kiln.temp", long.MinValue, long.MaxValue).Select(r => r.Value));
+            await stop.CancelAsync();
+            await pump;
+        }
+
+        // Session 3: nothing is left to redeliver.
+        await using var third = new MqttClient(Session(manual: false));
+        await third.ConnectAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third.Messages.ReadAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token).AsTask());
+        delivered.Writer.Complete();
+        await crashedPump;
+    }
+
     private sealed class FrozenTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

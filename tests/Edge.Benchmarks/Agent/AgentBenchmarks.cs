@@ -78,7 +78,8 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             });
             long bytesBefore = WriteBytes();
             var rules = IngestRule.FromConfig(new IngestConfig { Rules = [new IngestRuleConfig { Topic = "bench/+/temp", Series = "{1}", Format = "number" }] });
-            await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000 });
+            // As the agent: each message acknowledged once its batch is durable.
+            await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000, ManualAcknowledgement = true });
             await subscriber.ConnectAsync(cancellationToken);
             await subscriber.SubscribeAsync("bench/+/temp", MqttQualityOfService.AtLeastOnce, cancellationToken);
             var ingest = new SensorIngest(database, rules, new SensorIngestOptions());
@@ -116,9 +117,10 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             connection.Open();
             Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE readings(series TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY(series, ts)) WITHOUT ROWID;");
             long bytesBefore = WriteBytes();
-            await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000 });
+            await using var subscriber = new MqttClient(new MqttClientOptions { Port = port, ReceiveQueueCountMax = 10_000, ManualAcknowledgement = true });
             await subscriber.ConnectAsync(cancellationToken);
             await subscriber.SubscribeAsync("bench/+/temp", MqttQualityOfService.AtLeastOnce, cancellationToken);
+            var batchMessages = new List<MqttMessage>();
             using SqliteCommand insert = connection.CreateCommand();
             insert.CommandText = "INSERT OR REPLACE INTO readings(series, ts, value) VALUES ($s, $t, $v)";
             SqliteParameter s = insert.Parameters.Add("$s", SqliteType.Text);
@@ -158,10 +160,17 @@ public sealed class AgentBenchmarks : BenchmarkSuite
                     t.Value = ts;
                     v.Value = double.Parse(Encoding.ASCII.GetString(message.Payload.Span), CultureInfo.InvariantCulture);
                     insert.ExecuteNonQuery();
+                    batchMessages.Add(message);
                     inBatch++;
                 }
 
                 transaction.Commit();
+                foreach (MqttMessage message in batchMessages)
+                {
+                    message.Acknowledge();
+                }
+
+                batchMessages.Clear();
                 stored += inBatch;
             }
 

@@ -105,6 +105,51 @@ public sealed class MqttClientBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManualAcknowledgement_V5_BrokerSendsUpToReceiveMaximumUnacknowledged_AndRedeliversOnlyWhatWasNotAcknowledged()
+    {
+        string topic = UniqueTopic("manual-ack");
+        MqttClientOptions Session(bool manual) => new()
+        {
+            Host = _broker.Host,
+            Port = _broker.Port,
+            ClientId = "ce-manual-ack",
+            CleanSession = false,
+            SessionExpiryIntervalSeconds = 600,
+            ManualAcknowledgement = manual,
+        };
+
+        var subscriber = await ConnectAsync(Session(manual: true));
+        await subscriber.SubscribeAsync(topic, MqttQualityOfService.AtLeastOnce);
+        await using MqttClient publisher = await ConnectAsync(_broker);
+        const int Count = 200; // mosquitto's max_inflight_messages is 20: MQTT 5.0's Receive Maximum lifts it
+        for (int i = 0; i < Count; i++)
+        {
+            await publisher.PublishAsync(topic, Utf8(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), MqttQualityOfService.AtLeastOnce);
+        }
+
+        var received = new List<MqttMessage>();
+        for (int i = 0; i < Count; i++)
+        {
+            received.Add(await ReceiveAsync(subscriber));
+        }
+
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), received.Select(m => m.GetPayloadAsString()));
+        Assert.All(received.Take(150), message => Assert.True(message.Acknowledge()));
+        Assert.True(received[0].Acknowledge()); // again: nothing more is sent
+        await subscriber.DisposeAsync();
+
+        await using MqttClient next = await ConnectAsync(Session(manual: false));
+        var redelivered = new List<string>();
+        for (int i = 0; i < Count - 150; i++)
+        {
+            redelivered.Add((await ReceiveAsync(next)).GetPayloadAsString());
+        }
+
+        Assert.Equal(Enumerable.Range(150, Count - 150).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), redelivered);
+        Assert.True(await NothingReceivedAsync(next, TimeSpan.FromMilliseconds(500)), "an acknowledged message came back");
+    }
+
+    [Fact]
     public async Task PublishAsync_V5UserPropertiesAndContentType_ArriveAtTheSubscriber()
     {
         string topic = UniqueTopic("props");
