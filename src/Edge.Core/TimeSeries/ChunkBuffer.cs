@@ -24,6 +24,15 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>LSN of the earliest WAL record that put a reading still in this buffer (0 when unknown).</summary>
     public long FirstLsn { get; set; }
 
+    /// <summary>The count at which a head's encoded size is measured next (see <see cref="TimeSeriesOptions.ChunkBytesTarget"/>).</summary>
+    public int NextSizeCheck { get; set; } = FirstSizeCheck;
+
+    /// <summary>True once a head's encoding reached the bytes target: it takes no more readings.</summary>
+    public bool BytesTargetReached { get; set; }
+
+    /// <summary>The count of the first size measurement: below it no chunk of sensor data nears a page.</summary>
+    public const int FirstSizeCheck = 32;
+
     public long FirstTimestamp => _timestamps[0];
 
     public long LastTimestamp => _timestamps[Count - 1];
@@ -88,6 +97,20 @@ internal sealed class ChunkBuffer : IDisposable
         }
     }
 
+    /// <summary>Bytes the readings take encoded as one chunk (header included).</summary>
+    public int EncodedBytes()
+    {
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxEncodedBytes(Count));
+        try
+        {
+            return ChunkCodec.Encode(0, _timestamps.AsSpan(0, Count), _values.AsSpan(0, Count), scratch);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
     /// <summary>Keeps the first <paramref name="count"/> readings.</summary>
     public void Truncate(int count) => Count = Math.Min(count, Count);
 
@@ -96,6 +119,8 @@ internal sealed class ChunkBuffer : IDisposable
     {
         Count = 0;
         FirstLsn = 0;
+        NextSizeCheck = FirstSizeCheck;
+        BytesTargetReached = false;
     }
 
     public void Dispose()

@@ -741,7 +741,34 @@ internal sealed class TimeSeriesStore : IDisposable
 
     private bool FitsInHead(ChunkBuffer head, long timestamp) =>
         head.Count < _options.ChunkReadingsMax
-        && Math.Max(head.LastTimestamp, timestamp) - Math.Min(head.FirstTimestamp, timestamp) < _options.ChunkSpanMs;
+        && Math.Max(head.LastTimestamp, timestamp) - Math.Min(head.FirstTimestamp, timestamp) < _options.ChunkSpanMs
+        && !ReachedBytesTarget(head);
+
+    /// <summary>
+    /// Whether the head's encoding has reached <see cref="TimeSeriesOptions.ChunkBytesTarget"/>.
+    /// Measured only when the count reaches <see cref="ChunkBuffer.NextSizeCheck"/>; each
+    /// measurement sets the next check halfway to where the target would be reached at the
+    /// density measured, so a head is encoded about log2(count) times before it closes.
+    /// </summary>
+    private bool ReachedBytesTarget(ChunkBuffer head)
+    {
+        int target = _options.ChunkBytesTarget;
+        if (target == 0 || head.BytesTargetReached || head.Count < head.NextSizeCheck)
+        {
+            return head.BytesTargetReached;
+        }
+
+        int bytes = head.EncodedBytes();
+        if (bytes >= target - (target / 32))
+        {
+            head.BytesTargetReached = true;
+            return true;
+        }
+
+        long reachedAt = (long)head.Count * target / bytes;
+        head.NextSizeCheck = head.Count + (int)Math.Clamp((reachedAt - head.Count) / 2, 1, int.MaxValue / 2);
+        return false;
+    }
 
     /// <summary>
     /// A reading at or before the closed-through mark: into the chunk whose range holds it, else

@@ -14,7 +14,8 @@ public sealed class TimeSeriesStoreTests
         int rounds = SeriesGenerator.Iterations("CE_TS_STORE_ROUNDS", 60);
         for (int round = 0; round < rounds; round++)
         {
-            var options = new TimeSeriesOptions { ChunkReadingsMax = random.Next(1, 80), ChunkSpan = TimeSpan.FromMilliseconds(random.Next(1, 200_000)) };
+            // Small byte targets too, so heads also close on their encoded size.
+            var options = new TimeSeriesOptions { ChunkReadingsMax = random.Next(1, 80), ChunkSpan = TimeSpan.FromMilliseconds(random.Next(1, 200_000)), ChunkBytesTarget = random.Next(2) == 0 ? 0 : random.Next(ChunkHeader.Size + 64, 600) };
             using var store = new TimeSeriesStore(options);
             using var replica = new TimeSeriesStore(options, recordChanges: false); // the live replica's mode: sealed chunks stay decoded
             var model = new SortedDictionary<long, double>();
@@ -52,7 +53,7 @@ public sealed class TimeSeriesStoreTests
         var random = new Random(seed);
         for (int round = 0; round < 40; round++)
         {
-            var options = new TimeSeriesOptions { ChunkReadingsMax = random.Next(2, 300), ChunkSpan = TimeSpan.FromMilliseconds(random.Next(1000, 3_600_000)) };
+            var options = new TimeSeriesOptions { ChunkReadingsMax = random.Next(2, 300), ChunkSpan = TimeSpan.FromMilliseconds(random.Next(1000, 3_600_000)), ChunkBytesTarget = random.Next(2) == 0 ? 0 : random.Next(ChunkHeader.Size + 64, 1200) };
             using var store = new TimeSeriesStore(options);
             var model = new SortedDictionary<long, double>();
             for (int b = 0; b < 10; b++)
@@ -198,6 +199,40 @@ public sealed class TimeSeriesStoreTests
         // A duplicate timestamp of a full head replaces in place and closes nothing.
         store.Append("count", [new TimeSeriesReading(24_000, -1)], 3);
         Assert.Empty(store.TakeChanges().Chunks);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Append_ByteTarget_ClosesChunksThatFillAPage_WellCompressedOrNoisy(bool noisy)
+    {
+        // Default options: 8192 readings or 4000 bytes. A steady decimal series (about half a byte
+        // per reading) closes on bytes past the old 4096-reading bound; noise (8-9 bytes per reading) long before it.
+        using var store = new TimeSeriesStore(new TimeSeriesOptions());
+        var random = new Random(11);
+        var readings = new TimeSeriesReading[40_000];
+        for (int i = 0; i < readings.Length; i++)
+        {
+            readings[i] = new TimeSeriesReading(1_700_000_000_000 + i, noisy ? random.NextDouble() * 100 : Math.Round(20 + ((i % 10) * 0.1) + ((i / 10 % 10) * 0.01), 2));
+        }
+
+        store.Append("s", readings, 1);
+        List<ChunkHeader> chunks = [.. store.TakeChanges().Chunks.Select(c => c.Header)];
+        Assert.True(chunks.Count >= 3, $"{chunks.Count} chunks");
+        Assert.All(chunks, chunk => Assert.InRange(chunk.TotalBytes, 3500, 4000));
+        Assert.All(chunks, chunk => Assert.InRange(chunk.Count, noisy ? 300 : 4097, noisy ? 600 : 8192));
+        var back = new List<TimeSeriesReading>();
+        store.ReadRange("s", long.MinValue, long.MaxValue, back);
+        Assert.Equal(readings, back);
+    }
+
+    [Fact]
+    public void Append_ByteTargetOff_ClosesOnReadingsOnly()
+    {
+        using var store = new TimeSeriesStore(new TimeSeriesOptions { ChunkBytesTarget = 0, ChunkReadingsMax = 1000 });
+        var random = new Random(5);
+        store.Append("s", Enumerable.Range(0, 2500).Select(i => new TimeSeriesReading(i, random.NextDouble())).ToArray(), 1);
+        Assert.Equal(new[] { 1000, 1000 }, store.TakeChanges().Chunks.Select(c => c.Header.Count));
     }
 
     [Fact]
