@@ -33,6 +33,32 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>The count of the first size measurement: below it no chunk of sensor data nears a page.</summary>
     public const int FirstSizeCheck = 32;
 
+    // The last measurement's encoding, valid while nothing changed since: sealing then reuses it.
+    private byte[]? _measured;
+    private long _measuredSeriesId;
+    private int _version;
+    private int _measuredVersion = -1;
+
+    /// <summary>Encodes the whole buffer as a chunk and keeps it for <see cref="TakeEncoding"/>.</summary>
+    public byte[] Measure(long seriesId)
+    {
+        _measured = Encode(seriesId, 0, Count);
+        _measuredSeriesId = seriesId;
+        _measuredVersion = _version;
+        return _measured;
+    }
+
+    /// <summary>Drops the last measurement's encoding.</summary>
+    public void ForgetMeasurement() => _measured = null;
+
+    /// <summary>The whole buffer encoded as a chunk: the last measurement when nothing changed since, else a new encoding.</summary>
+    public byte[] TakeEncoding(long seriesId)
+    {
+        byte[] bytes = _measured is { } measured && _measuredVersion == _version && _measuredSeriesId == seriesId ? measured : Encode(seriesId, 0, Count);
+        _measured = null;
+        return bytes;
+    }
+
     public long FirstTimestamp => _timestamps[0];
 
     public long LastTimestamp => _timestamps[Count - 1];
@@ -45,6 +71,7 @@ internal sealed class ChunkBuffer : IDisposable
     /// <returns>True when the timestamp was new, false when an existing value was replaced.</returns>
     public bool Insert(long timestamp, double value)
     {
+        _version++;
         if (Count == 0 || timestamp > _timestamps[Count - 1])
         {
             EnsureCapacity(Count + 1);
@@ -76,6 +103,7 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>Replaces the content with a decoded chunk.</summary>
     public void LoadFrom(ReadOnlySpan<byte> chunk, string location)
     {
+        _version++;
         ChunkHeader header = ChunkHeader.Read(chunk, location);
         EnsureCapacity(header.Count);
         ChunkCodec.Decode(chunk, _timestamps, _values, location);
@@ -97,30 +125,22 @@ internal sealed class ChunkBuffer : IDisposable
         }
     }
 
-    /// <summary>Bytes the readings take encoded as one chunk (header included).</summary>
-    public int EncodedBytes()
-    {
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxEncodedBytes(Count));
-        try
-        {
-            return ChunkCodec.Encode(0, _timestamps.AsSpan(0, Count), _values.AsSpan(0, Count), scratch);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
-    }
-
     /// <summary>Keeps the first <paramref name="count"/> readings.</summary>
-    public void Truncate(int count) => Count = Math.Min(count, Count);
+    public void Truncate(int count)
+    {
+        _version++;
+        Count = Math.Min(count, Count);
+    }
 
     /// <summary>Removes every reading.</summary>
     public void Clear()
     {
+        _version++;
         Count = 0;
         FirstLsn = 0;
         NextSizeCheck = FirstSizeCheck;
         BytesTargetReached = false;
+        _measured = null;
     }
 
     public void Dispose()

@@ -47,6 +47,7 @@ internal sealed class SeriesState : IDisposable
     public ChunkBuffer DetachHead()
     {
         ChunkBuffer detached = Head;
+        detached.ForgetMeasurement(); // kept decoded, possibly for long: no page-sized copy beside it
         Head = new ChunkBuffer();
         return detached;
     }

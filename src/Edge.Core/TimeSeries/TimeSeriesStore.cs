@@ -719,7 +719,7 @@ internal sealed class TimeSeriesStore : IDisposable
         if (timestamp > series.ClosedThrough)
         {
             // FitsInHead first: it is O(1) and almost always true; Contains is a binary search.
-            if (head.Count > 0 && !FitsInHead(head, timestamp) && !head.Contains(timestamp))
+            if (head.Count > 0 && !FitsInHead(series, head, timestamp) && !head.Contains(timestamp))
             {
                 SealHead(series, lsn);
             }
@@ -739,18 +739,20 @@ internal sealed class TimeSeriesStore : IDisposable
         return RouteLate(series, timestamp, value, lsn);
     }
 
-    private bool FitsInHead(ChunkBuffer head, long timestamp) =>
+    private bool FitsInHead(SeriesState series, ChunkBuffer head, long timestamp) =>
         head.Count < _options.ChunkReadingsMax
         && Math.Max(head.LastTimestamp, timestamp) - Math.Min(head.FirstTimestamp, timestamp) < _options.ChunkSpanMs
-        && !ReachedBytesTarget(head);
+        && !ReachedBytesTarget(series, head);
 
     /// <summary>
-    /// Whether the head's encoding has reached <see cref="TimeSeriesOptions.ChunkBytesTarget"/>.
-    /// Measured only when the count reaches <see cref="ChunkBuffer.NextSizeCheck"/>; each
-    /// measurement sets the next check halfway to where the target would be reached at the
-    /// density measured, so a head is encoded about log2(count) times before it closes.
+    /// Whether the head's encoding has reached <see cref="TimeSeriesOptions.ChunkBytesTarget"/>
+    /// (within 1/16 under it). Measured only when the count reaches <see cref="ChunkBuffer.NextSizeCheck"/>:
+    /// each measurement aims the next at 1/32 under the target, at the bytes per reading measured
+    /// (header excluded; a quarter short when that is far from a sample under 1024 readings), and at
+    /// most at four times the count, so a steady series is encoded a few times while small and once
+    /// at full size — an encoding the seal then reuses.
     /// </summary>
-    private bool ReachedBytesTarget(ChunkBuffer head)
+    private bool ReachedBytesTarget(SeriesState series, ChunkBuffer head)
     {
         int target = _options.ChunkBytesTarget;
         if (target == 0 || head.BytesTargetReached || head.Count < head.NextSizeCheck)
@@ -758,15 +760,23 @@ internal sealed class TimeSeriesStore : IDisposable
             return head.BytesTargetReached;
         }
 
-        int bytes = head.EncodedBytes();
-        if (bytes >= target - (target / 32))
+        int bytes = head.Measure(series.SeriesId).Length;
+        if (bytes >= target - (target / 16))
         {
             head.BytesTargetReached = true;
             return true;
         }
 
-        long reachedAt = (long)head.Count * target / bytes;
-        head.NextSizeCheck = head.Count + (int)Math.Clamp((reachedAt - head.Count) / 2, 1, int.MaxValue / 2);
+        // Bytes per reading tend to grow with the count while it is small (XOR windows widen), so
+        // from a small sample a far aim stops a quarter short and measures again.
+        double perReading = Math.Max(bytes - ChunkHeader.Size, 1) / (double)head.Count;
+        long aim = (long)((target - (target / 32) - ChunkHeader.Size) / perReading);
+        if (head.Count < 1024 && aim > head.Count * 3L / 2)
+        {
+            aim = head.Count + ((aim - head.Count) * 3 / 4);
+        }
+
+        head.NextSizeCheck = (int)Math.Clamp(aim, head.Count + 1, head.Count * 4L);
         return false;
     }
 
@@ -869,7 +879,7 @@ internal sealed class TimeSeriesStore : IDisposable
             return;
         }
 
-        byte[] bytes = head.Encode(series.SeriesId, 0, head.Count);
+        byte[] bytes = head.TakeEncoding(series.SeriesId);
         // Check the record right after writing it: header, CRC and layout.
         ChunkHeader header = ChunkHeader.Read(bytes);
         series.Chunks.Add(new ChunkEntry(_nextChunkId++, header, bytes) { Dirty = true, LastChangedLsn = lsn });
@@ -880,7 +890,7 @@ internal sealed class TimeSeriesStore : IDisposable
     /// <summary>Encodes a chunk whose readings are held decoded (its structure does not change).</summary>
     private static void EncodePending(SeriesState series, ChunkEntry chunk, ChunkBuffer pending)
     {
-        byte[] bytes = pending.Encode(series.SeriesId, 0, pending.Count);
+        byte[] bytes = pending.TakeEncoding(series.SeriesId);
         chunk.Header = ChunkHeader.Read(bytes);
         chunk.Bytes = bytes;
         chunk.Pending = null;
