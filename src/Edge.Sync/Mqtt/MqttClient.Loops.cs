@@ -85,6 +85,7 @@ public sealed partial class MqttClient
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            link.ReadEnded.TrySetResult();
         }
     }
 
@@ -132,8 +133,9 @@ public sealed partial class MqttClient
                     bool owedByApplication = false;
                     if (publish.QualityOfService == MqttQualityOfService.AtLeastOnce)
                     {
-                        // With manual acknowledgement the application sends the PUBACK (MqttMessage.Acknowledge).
-                        owedByApplication = _options.ManualAcknowledgement;
+                        // With manual acknowledgement the application sends the PUBACK (MqttMessage.Acknowledge),
+                        // on MQTT 5.0 only: a 3.1.1 broker's in-flight limit (mosquitto: 20) would stall it.
+                        owedByApplication = _options.ManualAcknowledgement && version == MqttProtocolVersion.V500;
                         ackType = owedByApplication ? 0 : MqttPacketType.PubAck;
                         ackId = publish.PacketId;
                     }

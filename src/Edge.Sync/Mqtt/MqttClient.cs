@@ -227,6 +227,10 @@ public sealed partial class MqttClient : IAsyncDisposable
             try
             {
                 await link.Drained.Task.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                // The broker closes the connection once it has read DISCONNECT and everything before
+                // it (acknowledgements included). Closing first could reset the connection and the
+                // broker drop what it had not read yet: acknowledged messages would come back.
+                await link.ReadEnded.Task.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

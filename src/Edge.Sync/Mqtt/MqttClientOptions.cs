@@ -92,9 +92,11 @@ public sealed class MqttClientOptions
     /// <see cref="MqttMessage.Acknowledge"/>, typically once it has stored the message durably: with a
     /// persistent session the broker then redelivers whatever a crash left unacknowledged. Acknowledge
     /// in the order received (MQTT requires PUBACKs in order). The broker stops sending at
-    /// <see cref="ReceiveMaximum"/> unacknowledged messages (MQTT 5.0; a 3.1.1 broker applies its own
-    /// limit, mosquitto's max_inflight_messages of 20). QoS 2 messages are still acknowledged on
-    /// delivery. Default false: acknowledged as soon as they are queued for <see cref="MqttClient.Messages"/>.
+    /// <see cref="ReceiveMaximum"/> unacknowledged messages. MQTT 5.0 only: on a 3.1.1 connection
+    /// (a broker that refused 5.0) messages are acknowledged on delivery, since the broker applies its
+    /// own small in-flight limit (mosquitto's max_inflight_messages, 20) that would stall an
+    /// application acknowledging in batches. QoS 2 messages are always acknowledged on delivery.
+    /// Default false: acknowledged as soon as they are queued for <see cref="MqttClient.Messages"/>.
     /// </summary>
     public bool ManualAcknowledgement { get; init; }
 

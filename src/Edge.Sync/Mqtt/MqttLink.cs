@@ -57,6 +57,9 @@ internal sealed class MqttLink : IDisposable
 
     public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completed when the reader loop has ended (the broker closed the connection, or the link was closed).</summary>
+    public TaskCompletionSource ReadEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public long LastSentTimestamp;
 
     public long LastReceivedTimestamp;

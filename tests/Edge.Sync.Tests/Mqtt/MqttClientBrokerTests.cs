@@ -150,6 +150,25 @@ public sealed class MqttClientBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManualAcknowledgement_V311_AcknowledgesOnDelivery_SoTheBrokersInflightLimitCannotStallIt()
+    {
+        string topic = UniqueTopic("manual-ack-311");
+        await using MqttClient subscriber = await ConnectAsync(new MqttClientOptions { Host = _broker.Host, Port = _broker.Port, ProtocolVersion = MqttProtocolVersion.V311, ManualAcknowledgement = true });
+        await subscriber.SubscribeAsync(topic, MqttQualityOfService.AtLeastOnce);
+        await using MqttClient publisher = await ConnectAsync(_broker);
+        for (int i = 0; i < 100; i++)
+        {
+            await publisher.PublishAsync(topic, Utf8(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), MqttQualityOfService.AtLeastOnce);
+        }
+
+        // Nothing acknowledged by the application, yet all 100 arrive past mosquitto's 20 in flight.
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (await ReceiveAsync(subscriber)).GetPayloadAsString());
+        }
+    }
+
+    [Fact]
     public async Task PublishAsync_V5UserPropertiesAndContentType_ArriveAtTheSubscriber()
     {
         string topic = UniqueTopic("props");
