@@ -91,6 +91,13 @@ public sealed class AgentBenchmarks : BenchmarkSuite
             await PublishAsync(port, count, ratePerSecond, cancellationToken);
             while (ingest.StoredReadings < count)
             {
+                if (ingest.StoredReadings + ingest.PendingReadings >= count)
+                {
+                    // The last reading is in: write now rather than wait out the batch delay, as the
+                    // peer's loop commits its last transaction at the count.
+                    await ingest.FlushAsync(cancellationToken);
+                }
+
                 await Task.Delay(5, cancellationToken);
             }
 
