@@ -162,15 +162,7 @@ public sealed class SensorIngestTests : IAsyncLifetime
     [Fact]
     public async Task Messages_AreAcknowledgedOnlyOnceWritten_WhatACrashLeftUnwrittenComesBackToTheNextSession()
     {
-        MqttClientOptions Session(bool manual) => new()
-        {
-            Host = _broker.Host,
-            Port = _broker.Port,
-            ClientId = "ce-ingest-ack-test",
-            CleanSession = false,
-            SessionExpiryIntervalSeconds = 600,
-            ManualAcknowledgement = manual,
-        };
+        MqttClientOptions Session(bool manual) => _broker.PersistentSessionOptions("ce-ingest-ack-test", manual);
 
         // Session 1 receives three readings and "crashes" before its batch is written (1 h delay).
         using var database = EdgeDatabase.Open(Path.Combine(_directory, "db5"));

@@ -68,6 +68,17 @@ public sealed partial class MosquittoBroker : IAsyncDisposable
     /// <summary>The listener port (kept across restarts).</summary>
     public int Port { get; }
 
+    /// <summary>Options of a client of this broker whose session outlives its connections (a persistent session, 10 minutes).</summary>
+    public CortexEdge.Sync.Mqtt.MqttClientOptions PersistentSessionOptions(string clientId, bool manualAcknowledgement) => new()
+    {
+        Host = Host,
+        Port = Port,
+        ClientId = clientId,
+        CleanSession = false,
+        SessionExpiryIntervalSeconds = 600,
+        ManualAcknowledgement = manualAcknowledgement,
+    };
+
     /// <summary>The broker's private directory: config, password file, persistence, log.</summary>
     public string Directory { get; }
 

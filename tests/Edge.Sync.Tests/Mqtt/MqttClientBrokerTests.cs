@@ -108,15 +108,7 @@ public sealed class MqttClientBrokerTests : IAsyncLifetime
     public async Task ManualAcknowledgement_V5_BrokerSendsUpToReceiveMaximumUnacknowledged_AndRedeliversOnlyWhatWasNotAcknowledged()
     {
         string topic = UniqueTopic("manual-ack");
-        MqttClientOptions Session(bool manual) => new()
-        {
-            Host = _broker.Host,
-            Port = _broker.Port,
-            ClientId = "ce-manual-ack",
-            CleanSession = false,
-            SessionExpiryIntervalSeconds = 600,
-            ManualAcknowledgement = manual,
-        };
+        MqttClientOptions Session(bool manual) => _broker.PersistentSessionOptions("ce-manual-ack", manual);
 
         var subscriber = await ConnectAsync(Session(manual: true));
         await subscriber.SubscribeAsync(topic, MqttQualityOfService.AtLeastOnce);
