@@ -399,7 +399,7 @@ public sealed class SensorIngest : IAsyncDisposable
     {
         foreach (MqttMessage message in messages)
         {
-            message.Acknowledge(); // false when its connection closed: the broker redelivers it
+            message.Acknowledge(); // false when the client is gone: the broker redelivers it to the next session
         }
     }
 

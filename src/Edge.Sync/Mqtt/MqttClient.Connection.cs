@@ -165,8 +165,10 @@ public sealed partial class MqttClient
             bool sessionPresent = link.ConnAck.SessionPresent;
             if (!sessionPresent)
             {
-                // The broker has no record of QoS 2 messages it was sending us: forget ours too.
+                // The broker has no record of QoS 1/2 messages it was sending us: forget ours too.
                 _incomingQos2.Clear();
+                _heldByApplication.Clear();
+                _acknowledgedOffline.Clear();
             }
 
             ResendSession(link, sessionPresent);

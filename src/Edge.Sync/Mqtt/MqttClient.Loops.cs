@@ -133,11 +133,33 @@ public sealed partial class MqttClient
                     bool owedByApplication = false;
                     if (publish.QualityOfService == MqttQualityOfService.AtLeastOnce)
                     {
+                        ackType = MqttPacketType.PubAck;
+                        ackId = publish.PacketId;
                         // With manual acknowledgement the application sends the PUBACK (MqttMessage.Acknowledge),
                         // on MQTT 5.0 only: a 3.1.1 broker's in-flight limit (mosquitto: 20) would stall it.
-                        owedByApplication = _options.ManualAcknowledgement && version == MqttProtocolVersion.V500;
-                        ackType = owedByApplication ? 0 : MqttPacketType.PubAck;
-                        ackId = publish.PacketId;
+                        if (_options.ManualAcknowledgement && version == MqttProtocolVersion.V500)
+                        {
+                            lock (_gate)
+                            {
+                                if (_acknowledgedOffline.Remove(publish.PacketId))
+                                {
+                                    return null; // the application acknowledged it after its link closed: acknowledge now
+                                }
+
+                                // The broker only reuses an id once acknowledged: a held id is a redelivery
+                                // of a message the application still has, now owed on this link.
+                                bool redelivered = _heldByApplication.ContainsKey(publish.PacketId);
+                                _heldByApplication[publish.PacketId] = link;
+                                if (redelivered)
+                                {
+                                    ackType = 0;
+                                    return null;
+                                }
+                            }
+
+                            owedByApplication = true;
+                            ackType = 0;
+                        }
                     }
                     else if (publish.QualityOfService == MqttQualityOfService.ExactlyOnce)
                     {
@@ -159,7 +181,7 @@ public sealed partial class MqttClient
                     var message = new MqttMessage(publish.Topic, publish.Payload.ToArray(), publish.QualityOfService, publish.Retain, publish.Dup, properties);
                     if (owedByApplication)
                     {
-                        message.OweAcknowledgement(this, link, publish.PacketId);
+                        message.OweAcknowledgement(this, publish.PacketId);
                     }
 
                     return message;

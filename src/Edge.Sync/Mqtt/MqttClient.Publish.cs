@@ -229,17 +229,29 @@ public sealed partial class MqttClient
     private bool HasRoom(MqttLink link, long size) => link.Pending.Length == 0 || link.Pending.Length + size <= _options.SendBufferBytesMax;
 
     /// <summary>Encodes PUBACK/PUBREC/PUBREL/PUBCOMP into the link's send buffer; call under the lock.</summary>
-    /// <summary>Sends a PUBACK the application owed (manual acknowledgement); false when its link has closed.</summary>
-    internal bool SendDeferredAck(MqttLink link, ushort packetId)
+    /// <summary>
+    /// Sends a PUBACK the application owed (manual acknowledgement) on the link that delivered the
+    /// message, or, once that link has closed, when the broker redelivers it after reconnecting.
+    /// False when the client is disposed or the session that delivered the message is gone.
+    /// </summary>
+    internal bool SendDeferredAck(ushort packetId)
     {
         lock (_gate)
         {
-            if (_link != link || link.IsClosed)
+            if (_state == MqttConnectionState.Disposed || !_heldByApplication.Remove(packetId, out MqttLink? deliveredOn))
             {
                 return false;
             }
 
-            WriteAck(link, MqttPacketType.PubAck, packetId, MqttReasonCode.Success);
+            if (_link == deliveredOn && !deliveredOn.IsClosed)
+            {
+                WriteAck(deliveredOn, MqttPacketType.PubAck, packetId, MqttReasonCode.Success);
+            }
+            else
+            {
+                _acknowledgedOffline.Add(packetId);
+            }
+
             return true;
         }
     }

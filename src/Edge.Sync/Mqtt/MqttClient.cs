@@ -29,6 +29,12 @@ public sealed partial class MqttClient : IAsyncDisposable
     private readonly Dictionary<ushort, MqttPublishOperation> _inflight = [];
     private readonly Dictionary<ushort, TaskCompletionSource<MqttSubAckPacket>> _control = [];
     private readonly HashSet<ushort> _incomingQos2 = [];
+    // Manual acknowledgement, per session: ids delivered and not yet acknowledged (with the link
+    // that delivered them), and ids acknowledged after their link closed. A broker keeping the
+    // session resends unacknowledged messages with their ids first thing after a reconnect
+    // [MQTT-4.4.0-1]; that copy is not delivered again, and takes the acknowledgement instead.
+    private readonly Dictionary<ushort, MqttLink> _heldByApplication = [];
+    private readonly HashSet<ushort> _acknowledgedOffline = [];
     private readonly Dictionary<string, MqttSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Random _jitter = new();

@@ -16,7 +16,7 @@ public sealed class MqttMessage
     }
 
     private DeferredAck? _acknowledgement;
-    private int _acknowledgementTaken;
+    private bool _acknowledgementLost;
 
     /// <summary>Topic name the message was published to.</summary>
     public string Topic { get; }
@@ -39,24 +39,26 @@ public sealed class MqttMessage
     /// <summary>
     /// Sends this message's PUBACK when the client was created with
     /// <see cref="MqttClientOptions.ManualAcknowledgement"/> (and does nothing otherwise, or when
-    /// called again). Returns false when the connection the message arrived on has closed: the
-    /// acknowledgement cannot be sent, and a broker holding a persistent session redelivers the message.
+    /// called again). While the client is reconnecting the PUBACK goes out when the broker
+    /// redelivers the message, which the application then does not receive a second time. Returns
+    /// false when it can no longer be sent: the client was disposed, or reconnected to a broker that
+    /// had lost the session (a broker keeping the session redelivers the message to the next one).
     /// </summary>
     public bool Acknowledge()
     {
-        if (_acknowledgement is not { } acknowledgement || Interlocked.Exchange(ref _acknowledgementTaken, 1) != 0)
+        if (Interlocked.Exchange(ref _acknowledgement, null) is { } owed && !owed.Client.SendDeferredAck(owed.PacketId))
         {
-            return true;
+            _acknowledgementLost = true;
         }
 
-        return acknowledgement.Client.SendDeferredAck(acknowledgement.Link, acknowledgement.PacketId);
+        return !_acknowledgementLost;
     }
 
-    /// <summary>Owed by messages of a client with manual acknowledgement: which link and packet id to acknowledge.</summary>
-    internal void OweAcknowledgement(MqttClient client, MqttLink link, ushort packetId) => _acknowledgement = new(client, link, packetId);
+    /// <summary>Owed by messages of a client with manual acknowledgement: the packet id to acknowledge.</summary>
+    internal void OweAcknowledgement(MqttClient client, ushort packetId) => _acknowledgement = new(client, packetId);
 
     /// <summary>The payload decoded as UTF-8.</summary>
     public string GetPayloadAsString() => Encoding.UTF8.GetString(Payload.Span);
 
-    private sealed record DeferredAck(MqttClient Client, MqttLink Link, ushort PacketId);
+    private sealed record DeferredAck(MqttClient Client, ushort PacketId);
 }

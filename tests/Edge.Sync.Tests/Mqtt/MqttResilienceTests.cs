@@ -102,6 +102,42 @@ public sealed class MqttResilienceTests(ITestOutputHelper output)
         Assert.Equal(MqttConnectionState.Connected, publisher.State);
     }
 
+    [Fact]
+    public async Task ManualAcknowledgement_BrokerRestartWhileMessagesAreHeld_NoneArrivesTwiceAndTheLateAcknowledgementsHold()
+    {
+        await using MosquittoBroker broker = await MosquittoBroker.StartAsync(new MosquittoBrokerOptions { Persistence = true });
+        string topic = UniqueTopic("held");
+        var client = await ConnectAsync(broker.PersistentSessionOptions("ce-held", manualAcknowledgement: true));
+        await client.SubscribeAsync(topic, MqttQualityOfService.AtLeastOnce);
+        await using MqttClient publisher = await ConnectAsync(broker);
+        for (int i = 0; i < 30; i++)
+        {
+            await publisher.PublishAsync(topic, Utf8(i.ToString(CultureInfo.InvariantCulture)), MqttQualityOfService.AtLeastOnce);
+        }
+
+        var held = new List<MqttMessage>();
+        for (int i = 0; i < 30; i++)
+        {
+            held.Add(await ReceiveAsync(client));
+        }
+
+        Assert.All(held.Take(10), message => Assert.True(message.Acknowledge()));
+        await Task.Delay(200); // the ten PUBACKs reach the broker before it stops
+        await broker.StopAsync();
+        Assert.All(held.Skip(10).Take(10), message => Assert.True(message.Acknowledge())); // while reconnecting
+        await broker.RestartAsync();
+        await EventuallyAsync(() => client.State == MqttConnectionState.Connected, "the client reconnects");
+        Assert.True(client.ConnectResult!.SessionPresent);
+        // The broker resent the 20 unacknowledged ones: none reaches the application again.
+        Assert.True(await NothingReceivedAsync(client, TimeSpan.FromMilliseconds(500)), "a held message was delivered twice");
+        Assert.All(held.Skip(20), message => Assert.True(message.Acknowledge()));
+        await client.DisposeAsync();
+
+        // Every acknowledgement held: the next session gets nothing back.
+        await using MqttClient next = await ConnectAsync(broker.PersistentSessionOptions("ce-held", manualAcknowledgement: false));
+        Assert.True(await NothingReceivedAsync(next, TimeSpan.FromMilliseconds(500)), "an acknowledged message came back");
+    }
+
     [Theory]
     [InlineData(MqttProtocolVersion.V311)]
     [InlineData(MqttProtocolVersion.V500)]
