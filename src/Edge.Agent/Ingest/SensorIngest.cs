@@ -90,15 +90,17 @@ public sealed class SensorIngest : IAsyncDisposable
             {
                 while (messages.TryRead(out MqttMessage? message))
                 {
-                    bool staged = Accept(message.Topic, message.Payload.Span);
-                    lock (_stagingLock)
+                    if (!Accept(message.Topic, message.Payload.Span, message))
                     {
-                        _unacknowledged.Add(message);
-                    }
+                        lock (_stagingLock)
+                        {
+                            _unacknowledged.Add(message); // in order, acknowledged with the next write
+                        }
 
-                    if (!staged && Volatile.Read(ref _stagedCount) == 0)
-                    {
-                        _flushSignal.Release(); // nothing to write: acknowledge it without waiting for a batch
+                        if (Volatile.Read(ref _stagedCount) == 0)
+                        {
+                            _flushSignal.Release(); // nothing to write: acknowledge it without waiting for a batch
+                        }
                     }
 
                     while (Volatile.Read(ref _stagedCount) >= _options.PendingReadingsMax)
@@ -123,7 +125,10 @@ public sealed class SensorIngest : IAsyncDisposable
     /// Maps one message to its rule and stages its readings. Returns false when no rule matched or
     /// the payload did not parse (both counted). Called by one thread at a time (the pump).
     /// </summary>
-    public bool Accept(string topic, ReadOnlySpan<byte> payload)
+    public bool Accept(string topic, ReadOnlySpan<byte> payload) => Accept(topic, payload, null);
+
+    /// <param name="message">The message the payload came in, staged with its readings for acknowledgement.</param>
+    private bool Accept(string topic, ReadOnlySpan<byte> payload, MqttMessage? message)
     {
         Span<string> captures = _captures;
         for (int i = 0; i < _rules.Count; i++)
@@ -155,7 +160,7 @@ public sealed class SensorIngest : IAsyncDisposable
             }
 
             rule.CountMessage(readings.Count);
-            Stage(series, readings);
+            Stage(series, readings, message);
             return true;
         }
 
@@ -163,11 +168,16 @@ public sealed class SensorIngest : IAsyncDisposable
         return false;
     }
 
-    private void Stage(string series, List<TimeSeriesReading> readings)
+    private void Stage(string series, List<TimeSeriesReading> readings, MqttMessage? message)
     {
         int staged;
         lock (_stagingLock)
         {
+            if (message is not null)
+            {
+                _unacknowledged.Add(message); // in the same lock as its readings: taken by the same write
+            }
+
             if (_stagedCount == 0)
             {
                 _firstStagedTimestamp = _time.GetTimestamp();

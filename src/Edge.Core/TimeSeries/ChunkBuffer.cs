@@ -33,20 +33,12 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>The count of the first size measurement: below it no chunk of sensor data nears a page.</summary>
     public const int FirstSizeCheck = 32;
 
-    // The last measurement's encoding, valid while nothing changed since: sealing then reuses it.
+    // The last measurement's encoding; every change drops it, so while set it is current and
+    // sealing reuses it. A buffer belongs to one stream, so its series id never differs.
     private byte[]? _measured;
-    private long _measuredSeriesId;
-    private int _version;
-    private int _measuredVersion = -1;
 
     /// <summary>Encodes the whole buffer as a chunk and keeps it for <see cref="TakeEncoding"/>.</summary>
-    public byte[] Measure(long seriesId)
-    {
-        _measured = Encode(seriesId, 0, Count);
-        _measuredSeriesId = seriesId;
-        _measuredVersion = _version;
-        return _measured;
-    }
+    public byte[] Measure(long seriesId) => _measured = Encode(seriesId, 0, Count);
 
     /// <summary>Drops the last measurement's encoding.</summary>
     public void ForgetMeasurement() => _measured = null;
@@ -54,7 +46,7 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>The whole buffer encoded as a chunk: the last measurement when nothing changed since, else a new encoding.</summary>
     public byte[] TakeEncoding(long seriesId)
     {
-        byte[] bytes = _measured is { } measured && _measuredVersion == _version && _measuredSeriesId == seriesId ? measured : Encode(seriesId, 0, Count);
+        byte[] bytes = _measured ?? Encode(seriesId, 0, Count);
         _measured = null;
         return bytes;
     }
@@ -71,7 +63,7 @@ internal sealed class ChunkBuffer : IDisposable
     /// <returns>True when the timestamp was new, false when an existing value was replaced.</returns>
     public bool Insert(long timestamp, double value)
     {
-        _version++;
+        _measured = null;
         if (Count == 0 || timestamp > _timestamps[Count - 1])
         {
             EnsureCapacity(Count + 1);
@@ -103,7 +95,7 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>Replaces the content with a decoded chunk.</summary>
     public void LoadFrom(ReadOnlySpan<byte> chunk, string location)
     {
-        _version++;
+        _measured = null;
         ChunkHeader header = ChunkHeader.Read(chunk, location);
         EnsureCapacity(header.Count);
         ChunkCodec.Decode(chunk, _timestamps, _values, location);
@@ -128,19 +120,18 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>Keeps the first <paramref name="count"/> readings.</summary>
     public void Truncate(int count)
     {
-        _version++;
+        _measured = null;
         Count = Math.Min(count, Count);
     }
 
     /// <summary>Removes every reading.</summary>
     public void Clear()
     {
-        _version++;
+        _measured = null;
         Count = 0;
         FirstLsn = 0;
         NextSizeCheck = FirstSizeCheck;
         BytesTargetReached = false;
-        _measured = null;
     }
 
     public void Dispose()

@@ -60,42 +60,7 @@ public static class ChunkCodec
             statistics.Add(timestamp, values[i]);
         }
 
-        // Decimal sensor values compress far better as integer deltas (or deltas of deltas, whichever
-        // is smaller); binary fractions and raw noise do better as XOR. Decimal first; XOR is tried
-        // too only when decimal takes more than 4 bits per reading (XOR needs at least 3 bits for
-        // any changed value, so it cannot win by much below that), and the smaller payload is kept.
-        Span<byte> payload = destination[ChunkHeader.Size..];
-        int decimalDigits = count > 1 ? DecimalScale.FindDigits(values) : -1;
-        bool deltaOfDelta = decimalDigits >= 0 && DecimalDeltaCost.PreferDeltaOfDeltaFor(values, decimalDigits);
-        int payloadBytes;
-        if (decimalDigits < 0)
-        {
-            payloadBytes = EncodePayload(timestamps, values, payload, -1, false);
-        }
-        else
-        {
-            payloadBytes = EncodePayload(timestamps, values, payload, decimalDigits, deltaOfDelta);
-            if (payloadBytes * 2L > count)
-            {
-                byte[] scratch = ArrayPool<byte>.Shared.Rent(GorillaEncoder.MaxPayloadBytes(count));
-                try
-                {
-                    int xorBytes = EncodePayload(timestamps, values, scratch, -1, false);
-                    if (xorBytes < payloadBytes)
-                    {
-                        scratch.AsSpan(0, xorBytes).CopyTo(payload);
-                        payloadBytes = xorBytes;
-                        decimalDigits = -1;
-                        deltaOfDelta = false;
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(scratch);
-                }
-            }
-        }
-
+        int payloadBytes = EncodeSmallestPayload(timestamps, values, destination[ChunkHeader.Size..], out int decimalDigits, out bool deltaOfDelta);
         var header = new ChunkHeader
         {
             DecimalDigits = decimalDigits,
@@ -154,6 +119,50 @@ public static class ChunkCodec
         decoder.EnsureComplete();
         CheckAgainstHeader(header, statistics, location);
         return header;
+    }
+
+    /// <summary>
+    /// Encodes the readings after the first (a Gorilla payload) with the smallest value coding, and
+    /// says which it chose. Decimal sensor values compress far better as integer deltas (or deltas
+    /// of deltas, whichever takes fewer bits); binary fractions and raw noise do better as XOR.
+    /// Decimal first; XOR is tried too only when decimal takes more than 4 bits per reading (XOR
+    /// needs at least 3 bits for any changed value, so it cannot win by much below that), and the
+    /// smaller payload is kept. Used by chunks and by the WAL's time-series batches alike.
+    /// </summary>
+    /// <param name="timestamps">Strictly increasing timestamps; the first is not encoded (it lives in front of the payload).</param>
+    /// <param name="values">Values, one per timestamp; the first is not encoded either.</param>
+    /// <param name="destination">At least <see cref="GorillaEncoder.MaxPayloadBytes"/> bytes.</param>
+    /// <param name="decimalDigits">-1 for XOR, else the digits every value was scaled by.</param>
+    /// <param name="deltaOfDelta">With decimal digits: whether the payload stores deltas of deltas.</param>
+    internal static int EncodeSmallestPayload(ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values, Span<byte> destination, out int decimalDigits, out bool deltaOfDelta)
+    {
+        int count = timestamps.Length;
+        deltaOfDelta = false;
+        decimalDigits = count > 1 ? DecimalScale.FindDigits(values, out deltaOfDelta) : -1;
+        int payloadBytes = EncodePayload(timestamps, values, destination, decimalDigits, deltaOfDelta);
+        if (decimalDigits < 0 || payloadBytes * 2L <= count)
+        {
+            return payloadBytes;
+        }
+
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(GorillaEncoder.MaxPayloadBytes(count));
+        try
+        {
+            int xorBytes = EncodePayload(timestamps, values, scratch, -1, false);
+            if (xorBytes < payloadBytes)
+            {
+                scratch.AsSpan(0, xorBytes).CopyTo(destination);
+                payloadBytes = xorBytes;
+                decimalDigits = -1;
+                deltaOfDelta = false;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+
+        return payloadBytes;
     }
 
     private static int EncodePayload(ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values, Span<byte> destination, int decimalDigits, bool deltaOfDelta)

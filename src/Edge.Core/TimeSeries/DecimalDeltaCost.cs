@@ -14,19 +14,6 @@ internal struct DecimalDeltaCost
     private long _deltaOfDeltaBits;
     private bool _started;
 
-    /// <summary>True when <paramref name="values"/>, each scaling exactly to <paramref name="digits"/>, take fewer bits as deltas of deltas.</summary>
-    public static bool PreferDeltaOfDeltaFor(ReadOnlySpan<double> values, int digits)
-    {
-        var cost = default(DecimalDeltaCost);
-        foreach (double value in values)
-        {
-            DecimalScale.TryScale(value, digits, out long scaled);
-            cost.Add(scaled);
-        }
-
-        return cost.PreferDeltaOfDelta;
-    }
-
     /// <summary>Adds the next value, already scaled (the first one only sets the start).</summary>
     public void Add(long scaled)
     {

@@ -40,8 +40,11 @@ internal static class DecimalScale
     }
 
     /// <summary>The smallest digit count at which every value scales exactly, or -1.</summary>
-    public static int FindDigits(ReadOnlySpan<double> values)
+    /// <param name="values">The values.</param>
+    /// <param name="preferDeltaOfDelta">With digits found: whether the scaled values take fewer bits as deltas of deltas (<see cref="DecimalDeltaCost"/>).</param>
+    public static int FindDigits(ReadOnlySpan<double> values, out bool preferDeltaOfDelta)
     {
+        preferDeltaOfDelta = false;
         int digits = 0;
         foreach (double value in values)
         {
@@ -54,15 +57,20 @@ internal static class DecimalScale
             }
         }
 
-        // A value that scaled at fewer digits does not always scale at more; check them all again.
+        // A value that scaled at fewer digits does not always scale at more; check them all again,
+        // counting the bits of both delta codings on the way.
+        var cost = default(DecimalDeltaCost);
         foreach (double value in values)
         {
-            if (!TryScale(value, digits, out _))
+            if (!TryScale(value, digits, out long scaled))
             {
                 return -1;
             }
+
+            cost.Add(scaled);
         }
 
+        preferDeltaOfDelta = cost.PreferDeltaOfDelta;
         return digits;
     }
 }

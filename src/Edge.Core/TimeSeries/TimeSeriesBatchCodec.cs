@@ -229,101 +229,46 @@ internal static class TimeSeriesBatchCodec
     /// <summary>
     /// Writes the Gorilla encoding (encoding byte included) when it is smaller than
     /// <paramref name="varintBytes"/>; returns its length, or 0 when the varint encoding is to be used.
-    /// Decimal values are tried first (deltas or deltas of deltas, whichever takes fewer bits), then
-    /// XOR when decimal takes more than 4 bits per reading (as <see cref="ChunkCodec"/> does); the smaller is kept.
+    /// The value coding is chosen as for chunks (<see cref="ChunkCodec.EncodeSmallestPayload"/>).
     /// </summary>
     private static int WriteGorillaReadings(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int varintBytes)
     {
-        int digits = FindDecimalDigits(readings);
-        bool deltaOfDelta = false;
-        if (digits >= 0)
+        long[] timestamps = ArrayPool<long>.Shared.Rent(readings.Length);
+        double[] values = ArrayPool<double>.Shared.Rent(readings.Length);
+        try
         {
-            var cost = default(DecimalDeltaCost);
-            foreach (TimeSeriesReading reading in readings)
+            for (int i = 0; i < readings.Length; i++)
             {
-                DecimalScale.TryScale(reading.Value, digits, out long scaled);
-                cost.Add(scaled);
+                timestamps[i] = readings[i].Timestamp;
+                values[i] = readings[i].Value;
             }
 
-            deltaOfDelta = cost.PreferDeltaOfDelta;
-        }
+            int position = 1; // the encoding byte, once the coding is known
+            position += VarInt.Write(destination[position..], ZigZagEncode(readings[0].Timestamp));
+            BinaryPrimitives.WriteDoubleLittleEndian(destination[position..], readings[0].Value);
+            position += 8;
 
-        int length = WriteGorilla(destination, readings, digits, deltaOfDelta);
-        if (digits >= 0 && (length * 2L) > readings.Length)
-        {
-            byte[] scratch = ArrayPool<byte>.Shared.Rent(GroupOverheadBytesMax + GorillaEncoder.MaxPayloadBytes(readings.Length));
-            try
+            // The payload length comes before the payload: encode after a gap sized for the largest
+            // length, then close the gap.
+            int gap = VarInt.SizeOf((ulong)GorillaEncoder.MaxPayloadBytes(readings.Length));
+            Span<byte> payload = destination[(position + gap)..];
+            int payloadBytes = ChunkCodec.EncodeSmallestPayload(timestamps.AsSpan(0, readings.Length), values.AsSpan(0, readings.Length), payload, out int digits, out bool deltaOfDelta);
+            destination[0] = digits < 0 ? EncodingGorillaXor
+                : (byte)((deltaOfDelta ? EncodingGorillaDecimalDeltaOfDelta : EncodingGorillaDecimal) + digits);
+            int lengthBytes = VarInt.Write(destination[position..], (ulong)payloadBytes);
+            if (lengthBytes != gap)
             {
-                int xorLength = WriteGorilla(scratch, readings, -1, false);
-                if (xorLength < length)
-                {
-                    scratch.AsSpan(0, xorLength).CopyTo(destination);
-                    length = xorLength;
-                }
+                payload[..payloadBytes].CopyTo(destination[(position + lengthBytes)..]);
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
+
+            int length = position + lengthBytes + payloadBytes;
+            return length < 1 + varintBytes ? length : 0;
         }
-
-        return length < 1 + varintBytes ? length : 0;
-    }
-
-    private static int WriteGorilla(Span<byte> destination, ReadOnlySpan<TimeSeriesReading> readings, int decimalDigits, bool deltaOfDelta)
-    {
-        int position = 0;
-        destination[position++] = decimalDigits < 0 ? EncodingGorillaXor
-            : (byte)((deltaOfDelta ? EncodingGorillaDecimalDeltaOfDelta : EncodingGorillaDecimal) + decimalDigits);
-        position += VarInt.Write(destination[position..], ZigZagEncode(readings[0].Timestamp));
-        BinaryPrimitives.WriteDoubleLittleEndian(destination[position..], readings[0].Value);
-        position += 8;
-
-        // The payload length comes before the payload: encode after a gap sized for the largest
-        // length, then close the gap.
-        int gap = VarInt.SizeOf((ulong)GorillaEncoder.MaxPayloadBytes(readings.Length));
-        Span<byte> payload = destination[(position + gap)..];
-        var encoder = new GorillaEncoder(payload, readings[0].Timestamp, readings[0].Value, decimalDigits, deltaOfDelta);
-        for (int i = 1; i < readings.Length; i++)
+        finally
         {
-            encoder.Append(readings[i].Timestamp, readings[i].Value);
+            ArrayPool<long>.Shared.Return(timestamps);
+            ArrayPool<double>.Shared.Return(values);
         }
-
-        int payloadBytes = encoder.Complete();
-        int lengthBytes = VarInt.Write(destination[position..], (ulong)payloadBytes);
-        if (lengthBytes != gap)
-        {
-            payload[..payloadBytes].CopyTo(destination[(position + lengthBytes)..]);
-        }
-
-        return position + lengthBytes + payloadBytes;
-    }
-
-    /// <summary>As <see cref="DecimalScale.FindDigits"/>, over the readings' values.</summary>
-    private static int FindDecimalDigits(ReadOnlySpan<TimeSeriesReading> readings)
-    {
-        int digits = 0;
-        foreach (TimeSeriesReading reading in readings)
-        {
-            while (!DecimalScale.TryScale(reading.Value, digits, out _))
-            {
-                if (++digits > DecimalScale.DigitsMax)
-                {
-                    return -1;
-                }
-            }
-        }
-
-        // A value that scaled at fewer digits does not always scale at more; check them all again.
-        foreach (TimeSeriesReading reading in readings)
-        {
-            if (!DecimalScale.TryScale(reading.Value, digits, out _))
-            {
-                return -1;
-            }
-        }
-
-        return digits;
     }
 
     /// <summary>
