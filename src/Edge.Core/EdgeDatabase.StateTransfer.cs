@@ -178,9 +178,8 @@ public sealed partial class EdgeDatabase
 
         try
         {
-            DocumentOperation operation = DocumentCodec.Decode(body, "document op");
-            collection = operation.Collection;
-            key = operation.Key;
+            // The target only: the rest of the body (a whole state, for a merge) is not needed here.
+            (collection, key) = DocumentCodec.DecodeTarget(body, 0);
             return true;
         }
         catch (EdgeException)

@@ -566,7 +566,8 @@ internal sealed class DocumentStateModule : IStateModule
         SqliteParameter upsertLsn = upsert.Parameters.Add("$lsn", SqliteType.Integer);
         upsert.Prepare();
         upsertLsn.Value = lsn;
-        // A new replica's table is empty: nothing to read and join, the leader's encoding is stored as is.
+        // A new replica's table is empty (before the first batch): nothing to read and join, the
+        // leader's encoding is stored as is.
         bool empty;
         using (SqliteCommand any = connection.CreateCommand())
         {
@@ -584,7 +585,7 @@ internal sealed class DocumentStateModule : IStateModule
             {
                 ReadOnlySpan<byte> encoded = DocumentCodec.ReadMergeState(bodies[i].Span, "snapshot document", out string collection, out string key);
                 DocumentState state = DocumentState.Decode(encoded, $"snapshot document '{key}'");
-                prepared[i] = new PreparedState(collection, key, state, encoded.ToArray(), empty && state.Exists ? state.ToJson() : null);
+                prepared[i] = new PreparedState(collection, key, state, encoded.ToArray(), state.Exists ? state.ToJson() : null);
             });
         }
         catch (AggregateException exception) when (exception.InnerException is EdgeException inner)
@@ -602,10 +603,6 @@ internal sealed class DocumentStateModule : IStateModule
                 existing.Merge(state);
                 state = existing;
                 stored = state.Encode();
-                json = state.Exists ? state.ToJson() : null;
-            }
-            else if (!empty)
-            {
                 json = state.Exists ? state.ToJson() : null;
             }
 

@@ -56,7 +56,8 @@ public static class AntiEntropyRepair
             AntiEntropyDocument theirs = peer[index];
             KeyDifference difference = result.DifferingKeys[index];
             local.TryGet(collection, keys[index], out EdgeDocument? ours);
-            ulong oursVersion = local.GetLastChange(collection, keys[index]).Time; // a local delete counts with its time
+            // A local delete counts with its time (only then is the state read a second time).
+            ulong oursVersion = ours?.LastChange.Time ?? local.GetLastChange(collection, keys[index]).Time;
             RepairAction action;
             if (theirs.Version >= oursVersion && (theirs.Present || ours is not null))
             {
