@@ -64,10 +64,10 @@ public sealed partial class EdgeDatabase
         ThrowIfDisposed();
         IStateModule module = ModuleFor(_modulesByKind, kind, _wal.LastLsn + 1);
         module.ValidateRemote(new StateRecord(0, kind, header, body));
-        if (_wal.LastLsn - _checkpointer.CheckpointLsn >= Options.CheckpointLagRecordCountMax && _checkpointer.Fault is null)
+        if (CheckpointLagging(out long lagTarget))
         {
             // Bound the overlay while a large export streams in, as local writes do.
-            _checkpointer.WaitForCheckpointAsync(_wal.LastLsn - (Options.CheckpointLagRecordCountMax / 2), CancellationToken.None).GetAwaiter().GetResult();
+            _checkpointer.WaitForCheckpointAsync(lagTarget, CancellationToken.None).GetAwaiter().GetResult();
         }
 
         byte[] payload = ArrayPool<byte>.Shared.Rent(OperationHeader.EncodedBytes + body.Length);

@@ -212,9 +212,7 @@ public sealed partial class EdgeDatabase
 
     private ValueTask<TimeSeriesAppendResult> AppendTimeSeries(Span<byte> payload, CancellationToken cancellationToken)
     {
-        // Same back-pressure as documents: the live replica holds what is not checkpointed yet.
-        long lagTarget = _wal.LastLsn - (Options.CheckpointLagRecordCountMax / 2);
-        if (_wal.LastLsn - _checkpointer.CheckpointLsn >= Options.CheckpointLagRecordCountMax && _checkpointer.Fault is null)
+        if (CheckpointLagging(out long lagTarget))
         {
             return AppendTimeSeriesAfterCheckpointAsync(payload.ToArray(), lagTarget, cancellationToken);
         }

@@ -150,8 +150,7 @@ public sealed partial class EdgeDatabase
     /// </summary>
     internal ValueTask<WriteReceipt> AppendEncoded(WalRecordKind kind, System.Buffers.ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
     {
-        long lagTarget = _wal.LastLsn - (Options.CheckpointLagRecordCountMax / 2);
-        if (_wal.LastLsn - _checkpointer.CheckpointLsn < Options.CheckpointLagRecordCountMax || _checkpointer.Fault is not null)
+        if (!CheckpointLagging(out long lagTarget))
         {
             WriteReceipt receipt;
             try
@@ -167,6 +166,18 @@ public sealed partial class EdgeDatabase
         }
 
         return AppendAfterCheckpointAsync(kind, buffer.WrittenSpan.ToArray(), lagTarget, cancellationToken);
+    }
+
+    /// <summary>
+    /// Back-pressure on every kind of write: true when the checkpointer (not faulted) lags the WAL
+    /// by <see cref="EdgeDatabaseOptions.CheckpointLagRecordCountMax"/> records, since the live
+    /// replica holds in memory what is not checkpointed yet. The writer then waits for the
+    /// checkpoint to reach <paramref name="lagTarget"/>, half the bound behind.
+    /// </summary>
+    private bool CheckpointLagging(out long lagTarget)
+    {
+        lagTarget = _wal.LastLsn - (Options.CheckpointLagRecordCountMax / 2);
+        return _wal.LastLsn - _checkpointer.CheckpointLsn >= Options.CheckpointLagRecordCountMax && _checkpointer.Fault is null;
     }
 
     private async ValueTask<WriteReceipt> AppendAfterCheckpointAsync(WalRecordKind kind, byte[] payload, long checkpointLsn, CancellationToken cancellationToken)

@@ -546,9 +546,7 @@ internal sealed class DocumentStateModule : IStateModule
     /// </summary>
     public int MergeIntoStore(string stateFile, IReadOnlyList<ReadOnlyMemory<byte>> bodies, long lsn)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
-        connection.Open();
-        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        using SqliteConnection connection = OpenWriteConnection(stateFile);
         using SqliteTransaction transaction = connection.BeginTransaction();
         using SqliteCommand select = connection.CreateCommand();
         select.Transaction = transaction;
@@ -624,8 +622,26 @@ internal sealed class DocumentStateModule : IStateModule
         return bodies.Count;
     }
 
-    /// <summary>Collection and key of every document that may be visible (checkpointed rows with JSON, plus the overlay).</summary>
-    public List<(string Collection, string Key)> ListVisibleKeys()
+    // A connection of its own on the state file, for writes outside the checkpointer (SQLite
+    // serializes them with its transactions), each commit durable.
+    private static SqliteConnection OpenWriteConnection(string stateFile)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
+        try
+        {
+            connection.Open();
+            StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The (collection, key) of every overlay entry, as of now.</summary>
+    private HashSet<(string, string)> OverlayKeys()
     {
         var keys = new HashSet<(string, string)>();
         lock (_overlayLock)
@@ -639,6 +655,13 @@ internal sealed class DocumentStateModule : IStateModule
             }
         }
 
+        return keys;
+    }
+
+    /// <summary>Collection and key of every document that may be visible (checkpointed rows with JSON, plus the overlay).</summary>
+    public List<(string Collection, string Key)> ListVisibleKeys()
+    {
+        HashSet<(string, string)> keys = OverlayKeys();
         using (StateReadConnection reader = _rentReader())
         {
             using SqliteCommand select = reader.Connection.CreateCommand();
@@ -660,21 +683,8 @@ internal sealed class DocumentStateModule : IStateModule
     /// </summary>
     public int PurgeTombstones(string stateFile, long throughLsn)
     {
-        HashSet<(string, string)> pending = [];
-        lock (_overlayLock)
-        {
-            foreach (KeyValuePair<string, SortedDictionary<string, OverlayEntry>> collection in _overlay)
-            {
-                foreach (string key in collection.Value.Keys)
-                {
-                    pending.Add((collection.Key, key));
-                }
-            }
-        }
-
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
-        connection.Open();
-        StateStore.Execute(connection, null, "PRAGMA synchronous=FULL;");
+        HashSet<(string, string)> pending = OverlayKeys();
+        using SqliteConnection connection = OpenWriteConnection(stateFile);
         using SqliteTransaction transaction = connection.BeginTransaction();
         var victims = new List<(string Collection, string Key)>();
         using (SqliteCommand select = connection.CreateCommand())

@@ -96,8 +96,7 @@ public static class AntiEntropyCodec
                     if (document.Present)
                     {
                         FleetBufferWriter.WriteVarUInt(output, (ulong)document.Utf8Json.Length);
-                        document.Utf8Json.Span.CopyTo(output.GetSpan(document.Utf8Json.Length));
-                        output.Advance(document.Utf8Json.Length);
+                        output.Write(document.Utf8Json.Span);
                     }
                 }
 

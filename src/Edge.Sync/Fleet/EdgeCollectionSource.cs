@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using CortexEdge.Core;
 using CortexEdge.Core.Documents;
 
@@ -59,22 +58,8 @@ public sealed class EdgeCollectionSource : IAntiEntropyDocumentSource
             return utf8Json;
         }
 
-        using JsonDocument parsed = JsonDocument.Parse(utf8Json);
         var output = new ArrayBufferWriter<byte>(utf8Json.Length);
-        using (var writer = new Utf8JsonWriter(output))
-        {
-            writer.WriteStartObject();
-            foreach (JsonProperty property in parsed.RootElement.EnumerateObject())
-            {
-                if (!_localOnlyFields.Contains(property.Name, StringComparer.Ordinal))
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
+        ManifestFilter.StripFields(Collection, _localOnlyFields, utf8Json.Span, output);
         return output.WrittenMemory;
     }
 }

@@ -91,7 +91,7 @@ public sealed class ManifestFilter
             return ManifestDecision.Send;
         }
 
-        return Strip(collection, rule, utf8Json, output) ? ManifestDecision.SendStripped : ManifestDecision.Send;
+        return StripFields(collection, rule.LocalOnlyFields, utf8Json, output) ? ManifestDecision.SendStripped : ManifestDecision.Send;
     }
 
     /// <summary>
@@ -132,7 +132,9 @@ public sealed class ManifestFilter
         _ => false,
     };
 
-    private static bool Strip(string collection, CollectionRule rule, ReadOnlySpan<byte> utf8Json, IBufferWriter<byte> output)
+    /// <summary>Writes the JSON object <paramref name="utf8Json"/> without its top-level <paramref name="fields"/>; true when one was there.</summary>
+    /// <exception cref="FleetException">ManifestDocumentInvalid: not a JSON object.</exception>
+    internal static bool StripFields(string collection, IReadOnlyCollection<string> fields, ReadOnlySpan<byte> utf8Json, IBufferWriter<byte> output)
     {
         var reader = new Utf8JsonReader(utf8Json);
         JsonElement root;
@@ -155,7 +157,7 @@ public sealed class ManifestFilter
         writer.WriteStartObject();
         foreach (JsonProperty property in root.EnumerateObject())
         {
-            if (IsLocalOnly(rule, property.Name))
+            if (fields.Contains(property.Name, StringComparer.Ordinal))
             {
                 stripped = true;
                 continue;
@@ -167,18 +169,5 @@ public sealed class ManifestFilter
         writer.WriteEndObject();
         writer.Flush();
         return stripped;
-    }
-
-    private static bool IsLocalOnly(CollectionRule rule, string field)
-    {
-        foreach (string localOnly in rule.LocalOnlyFields)
-        {
-            if (string.Equals(localOnly, field, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CortexEdge.Sync.Mqtt;
 
 namespace CortexEdge.Sync.Fleet;
 
@@ -46,12 +45,5 @@ public static class RefusalChannel
         {
             throw new FleetProtocolException(FleetErrorCode.PresenceMalformed, $"refusals: {exception.Message}", (int)Math.Min(exception.BytePositionInLine ?? 0, payload.Length));
         }
-    }
-
-    /// <summary>Leader: publishes <paramref name="refusals"/> retained at QoS 1.</summary>
-    public static ValueTask PublishAsync(MqttClient client, string fleet, IReadOnlyDictionary<string, NodeRefusalCounts> refusals, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return client.PublishAsync(TopicFor(fleet), Encode(refusals), MqttQualityOfService.AtLeastOnce, retain: true, cancellationToken);
     }
 }

@@ -19,7 +19,9 @@ internal static class DatabaseSnapshotCodec
     /// <summary>Assembles a snapshot from the exported records (already encoded by <see cref="WriteRecord"/>).</summary>
     public static byte[] Encode(ulong leaderReplica, ulong clockTime, VersionVector versions, long recordCount, ReadOnlySpan<byte> records)
     {
-        using var writer = new FrameBodyWriter(records.Length + 64 + (versions.Count * 18));
+        // The header alone in a small writer, then header and records into the result: one copy of
+        // the records (a snapshot can be most of a small board's memory).
+        using var writer = new FrameBodyWriter(64 + (versions.Count * 18));
         writer.WriteUInt32(Magic);
         writer.WriteByte(Version);
         writer.WriteUInt64(leaderReplica);
@@ -32,8 +34,11 @@ internal static class DatabaseSnapshotCodec
         }
 
         writer.WriteVarint((ulong)recordCount);
-        writer.WriteBytes(records);
-        return writer.Written.ToArray();
+        ReadOnlySpan<byte> header = writer.Written;
+        byte[] snapshot = new byte[header.Length + records.Length];
+        header.CopyTo(snapshot);
+        records.CopyTo(snapshot.AsSpan(header.Length));
+        return snapshot;
     }
 
     /// <summary>Appends one exported record to <paramref name="writer"/>.</summary>

@@ -48,12 +48,13 @@ public sealed class EdgeDatabaseLeaderStore : ISyncLeaderStore
     {
         ArgumentNullException.ThrowIfNull(database);
         _db = database;
-        if (database.GetMetadata(EdgeDatabase.RetentionHoldPrefix + ServeHoldName) is null)
+        _serveHoldLsn = ReadLong(database, EdgeDatabase.RetentionHoldPrefix + ServeHoldName);
+        if (_serveHoldLsn == 0)
         {
-            database.SetPersistentRetentionHold(ServeHoldName, 1);
+            _serveHoldLsn = 1;
+            database.SetPersistentRetentionHold(ServeHoldName, _serveHoldLsn);
         }
 
-        _serveHoldLsn = ReadLong(database, EdgeDatabase.RetentionHoldPrefix + ServeHoldName);
         _purgedLsn = ReadLong(database, PurgedLsnKey);
 
         foreach (KeyValuePair<string, string> entry in database.GetMetadataByPrefix(NodeKeyPrefix))

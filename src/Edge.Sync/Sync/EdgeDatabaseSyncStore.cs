@@ -526,10 +526,10 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
     }
 
     /// <inheritdoc />
-    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn)
+    public void ImportSnapshot(ReadOnlyMemory<byte> snapshot, long snapshotLsn)
     {
-        byte[] data = snapshot.ToArray();
-        (ulong leader, ulong clock, VersionVector versions, long recordCount) = DatabaseSnapshotCodec.ReadHeader(data, out int offset);
+        // The records are read in place (the caller's buffer is not copied: a snapshot can be most of a small board's memory).
+        (ulong leader, ulong clock, VersionVector versions, long recordCount) = DatabaseSnapshotCodec.ReadHeader(snapshot.Span, out int offset);
         if (_pending is not null && !_pendingImporting)
         {
             // From here a crash re-runs the import from the staged file when the store is opened again.
@@ -539,7 +539,7 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
         try
         {
-            ApplySnapshot(data, offset, leader, clock, versions, recordCount);
+            ApplySnapshot(snapshot, offset, leader, clock, versions, recordCount);
             _db.FlushAsync().AsTask().GetAwaiter().GetResult();
         }
         catch (EdgeException ex)
@@ -561,23 +561,17 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
 
     private string SnapshotPath => Path.Combine(_db.Directory, SnapshotFileName);
 
-    private void ApplySnapshot(byte[] data, int offset, ulong leader, ulong clock, VersionVector versions, long recordCount)
+    private void ApplySnapshot(ReadOnlyMemory<byte> memory, int offset, ulong leader, ulong clock, VersionVector versions, long recordCount)
     {
         ulong own = ReplicaId;
         // Every synthetic record needs a sequence the snapshot's vector already holds for its origin,
         // so applying it never claims an op this database lacks. Plain records use one carrier origin.
-        ulong carrier = leader;
-        foreach (KeyValuePair<ulong, ulong> entry in versions.Entries)
+        // The leader, else the first other origin the vector holds, else (only our own ops reached
+        // the leader) our own. Replica ids are never 0.
+        ulong carrier = leader != own && versions[leader] > 0 ? leader : versions.Entries.FirstOrDefault(e => e.Key != own && e.Value > 0).Key;
+        if (carrier == 0)
         {
-            if (entry.Key != own && entry.Value > 0 && (versions[carrier] == 0 || carrier == own))
-            {
-                carrier = entry.Key;
-            }
-        }
-
-        if (versions[carrier] == 0)
-        {
-            carrier = own; // only our own ops reached the leader
+            carrier = own;
         }
 
         OperationHeader HeaderFor(ulong origin, ulong time)
@@ -591,14 +585,14 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         // the snapshot does not hold touches them (that op is still to be uploaded). When the log no
         // longer holds every such op, hide nothing: keeping a purged document is safer than hiding
         // a write of ours the leader has.
-        var memory = new ReadOnlyMemory<byte>(data);
+        int recordsStart = offset;
         HashSet<(string, string)>? ownKeys = OwnDocumentKeysAfter(checked((long)versions[own]));
         if (ownKeys is not null)
         {
             HashSet<(string, string)>? snapshotKeys = null;
             DocumentsHiddenBySnapshots += _db.HideDocumentsNotIn((collection, key) =>
             {
-                snapshotKeys ??= SnapshotDocumentKeys(memory, recordCount);
+                snapshotKeys ??= SnapshotDocumentKeys(memory, recordsStart, recordCount);
                 return snapshotKeys.Contains((collection, key)) || ownKeys.Contains((collection, key));
             }, HeaderFor(carrier, clock));
         }
@@ -649,10 +643,9 @@ public sealed class EdgeDatabaseSyncStore : ISyncNodeStore
         }
     }
 
-    private static HashSet<(string, string)> SnapshotDocumentKeys(ReadOnlyMemory<byte> data, long recordCount)
+    private static HashSet<(string, string)> SnapshotDocumentKeys(ReadOnlyMemory<byte> data, int offset, long recordCount)
     {
         var keys = new HashSet<(string, string)>();
-        (_, _, _, _) = DatabaseSnapshotCodec.ReadHeader(data.Span, out int offset);
         for (long i = 0; i < recordCount; i++)
         {
             (WalRecordKind kind, _, ReadOnlyMemory<byte> body) = DatabaseSnapshotCodec.ReadRecord(data, ref offset);

@@ -81,5 +81,5 @@ public interface ISyncNodeStore
     /// tombstone horizon from resurrecting deleted documents.
     /// </summary>
     /// <exception cref="SyncProtocolException"><see cref="SyncProtocolErrorCode.StoreFailure"/>: the snapshot cannot be decoded.</exception>
-    void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn);
+    void ImportSnapshot(ReadOnlyMemory<byte> snapshot, long snapshotLsn);
 }

@@ -341,9 +341,9 @@ public sealed class MemorySyncStore : ISyncNodeStore, ISyncLeaderStore
     public void DiscardSnapshot() => Append(new Entry(EntryKind.SnapshotDiscard));
 
     /// <inheritdoc />
-    public void ImportSnapshot(ReadOnlySpan<byte> snapshot, long snapshotLsn)
+    public void ImportSnapshot(ReadOnlyMemory<byte> snapshot, long snapshotLsn)
     {
-        _ = DecodeSnapshot(snapshot); // refuse an undecodable snapshot before changing anything
+        _ = DecodeSnapshot(snapshot.Span); // refuse an undecodable snapshot before changing anything
         Append(new Entry(EntryKind.SnapshotImport, Data: snapshot.ToArray(), Lsn: snapshotLsn));
     }
 

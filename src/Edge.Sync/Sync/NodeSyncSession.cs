@@ -626,18 +626,20 @@ public sealed class NodeSyncSession
                 count++;
             }
 
-            if (_scratch.Count == 0)
-            {
-                // The store holds the next op back (the manifest's schema is newer than this build's): wait for a manifest change.
-                SetError(SyncProtocolErrorCode.HeldBack, $"own op seq {_sentSeq + 1} is held back: its collection's schema version is newer than this build understands", now, actions);
-                _uploadHoldUntil = now + _options.RetryDelayMax;
-                return;
-            }
-
             if (count == 0)
             {
+                // Nothing fetched: the store holds the next op back (the manifest's schema is newer
+                // than this build's), wait for a manifest change. Else the next op alone is too large.
                 long seq = _sentSeq + 1;
-                SetError(SyncProtocolErrorCode.OpTooLarge, $"own op seq {seq} is larger than OpBytesMax {_options.Limits.OpBytesMax}; upload stops there until the limit is raised", now, actions);
+                if (_scratch.Count == 0)
+                {
+                    SetError(SyncProtocolErrorCode.HeldBack, $"own op seq {seq} is held back: its collection's schema version is newer than this build understands", now, actions);
+                }
+                else
+                {
+                    SetError(SyncProtocolErrorCode.OpTooLarge, $"own op seq {seq} is larger than OpBytesMax {_options.Limits.OpBytesMax}; upload stops there until the limit is raised", now, actions);
+                }
+
                 _uploadHoldUntil = now + _options.RetryDelayMax;
                 return;
             }
