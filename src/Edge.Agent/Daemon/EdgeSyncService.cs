@@ -90,7 +90,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     internal static Func<string, bool>? PriorityMatcher(IReadOnlyDictionary<string, CollectionConfig> manifest)
     {
         var exact = new HashSet<string>(StringComparer.Ordinal);
-        var prefixes = new List<string>();
+        var prefixes = new List<string>(); // the '*' patterns
         foreach ((string name, CollectionConfig collection) in manifest)
         {
             if (collection.Priority != 0)
@@ -98,9 +98,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
                 continue;
             }
 
-            if (name.EndsWith('*'))
+            if (NamePattern.IsPrefix(name))
             {
-                prefixes.Add(name[..^1]);
+                prefixes.Add(name);
             }
             else
             {
@@ -113,7 +113,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             return null;
         }
 
-        return name => exact.Contains(name) || prefixes.Exists(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
+        return name => exact.Contains(name) || prefixes.Exists(prefix => NamePattern.Matches(prefix, name));
     }
 
     // Priority: this node's own manifest entries with priority 0, or the leader's manifest rules with
@@ -128,8 +128,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
 
         foreach (CollectionRule rule in _manifest.Manifest.Collections)
         {
-            if (rule.Priority == byte.MaxValue
-                && (rule.Name == name || (rule.Name.EndsWith('*') && name.StartsWith(rule.Name[..^1], StringComparison.Ordinal))))
+            if (rule.Priority == AgentManifest.TopRulePriority && NamePattern.Matches(rule.Name, name))
             {
                 return true;
             }
