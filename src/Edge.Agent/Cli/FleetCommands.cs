@@ -197,23 +197,24 @@ internal static class FleetCommands
                     }
                 }
 
+                // The verify connection is dropped for the sync round (one connection at a time) and made again.
+                async Task ResyncAsync(CancellationToken token)
+                {
+                    await client.DisconnectAsync(token);
+                    await SyncAsync(token);
+                    await client.ConnectAsync(token);
+                }
+
                 if (repair)
                 {
                     // Ops still in flight are not divergence: sync first, so what differs afterwards is real.
-                    await client.DisconnectAsync(cancellationToken);
-                    await SyncAsync(cancellationToken);
-                    await client.ConnectAsync(cancellationToken);
+                    await ResyncAsync(cancellationToken);
                 }
 
                 int exit = await VerifyAllAsync(output, local, names, manifest, repair,
                     (collection, digest, token) => MqttAntiEntropyClient.VerifyAsync(client, fleet!, node!, collection, digest, replyTimeout, token),
                     (collection, keys, token) => MqttAntiEntropyClient.FetchDocumentsAsync(client, fleet!, node!, collection, keys, replyTimeout, token),
-                    async token =>
-                    {
-                        await client.DisconnectAsync(token);
-                        await SyncAsync(token);
-                        await client.ConnectAsync(token);
-                    }, cancellationToken);
+                    ResyncAsync, cancellationToken);
                 await client.DisconnectAsync(cancellationToken);
                 return exit;
             }

@@ -63,12 +63,6 @@ public sealed class AgentHost : IAsyncDisposable
     /// <summary>The edge node's sync with the leader, when the role is edge and an upstream broker is set.</summary>
     public EdgeSyncService? Sync { get; private set; }
 
-    /// <summary>The sync leader (role leader with an upstream broker): its session holds the refusal counts.</summary>
-    public MqttSyncLeader? SyncLeader { get; private set; }
-
-    /// <summary>The replication manifest in force (role leader): built from the configuration, handed to nodes retained.</summary>
-    public ManifestFilter? Manifest { get; private set; }
-
     /// <summary>Battery input for the sync policy (null: the sysfs reader at the configured root).</summary>
     public Policy.IBatterySource? Battery { get; init; }
 
@@ -170,17 +164,16 @@ public sealed class AgentHost : IAsyncDisposable
             // The manifest from the configuration: enforced on every uploaded op, handed to nodes retained
             // (a restart publishes a newer revision), and carrying the fleet's verify pace.
             ReplicationManifest manifest = AgentManifest.Build(_config, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            Manifest = new ManifestFilter(FleetRole.Leader, manifest);
+            var filter = new ManifestFilter(FleetRole.Leader, manifest);
             var leader = new MqttSyncLeader(
                 new MqttClient(BrokerConnection.ToMqttOptions(leaderBroker, $"ce-leader-{_config.Fleet}", persistentSession: false)),
-                new EdgeDatabaseLeaderStore(_database) { Manifest = Manifest }, _config.Fleet, new SyncSessionOptions { SnapshotNewNodes = false });
-            SyncLeader = leader;
+                new EdgeDatabaseLeaderStore(_database) { Manifest = filter }, _config.Fleet, new SyncSessionOptions { SnapshotNewNodes = false });
             var fleetClient = new MqttClient(BrokerConnection.ToMqttOptions(leaderBroker, $"ce-leader-verify-{_config.Fleet}", persistentSession: false));
             await fleetClient.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await ManifestChannel.PublishAsync(fleetClient, _config.Fleet, manifest, cancellationToken).ConfigureAwait(false);
             EdgeDatabase database = _database;
             var responder = new MqttAntiEntropyResponder(fleetClient, _config.Fleet, collection =>
-                Manifest.Manifest.GetRule(collection) is { Direction: not ReplicationDirection.LocalOnly } rule ? new EdgeCollectionSource(database, collection, rule.LocalOnlyFields) : null);
+                filter.Manifest.GetRule(collection) is { Direction: not ReplicationDirection.LocalOnly } rule ? new EdgeCollectionSource(database, collection, rule.LocalOnlyFields) : null);
             var stopLeader = new CancellationTokenSource();
             Task serving = leader.RunAsync(stopLeader.Token);
             Task answering = responder.RunAsync(stopLeader.Token);

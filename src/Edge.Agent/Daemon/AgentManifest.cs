@@ -6,6 +6,9 @@ namespace CortexEdge.Agent.Daemon;
 /// <summary>The replication manifest the leader builds from its configuration file and hands to the fleet.</summary>
 public static class AgentManifest
 {
+    /// <summary>The rule priority of config priority 0, the highest: the priority entries (<see cref="EdgeSyncService"/>).</summary>
+    internal const byte TopRulePriority = byte.MaxValue;
+
     /// <summary>
     /// The manifest of <paramref name="config"/>'s <c>manifest</c> and <c>verify</c> sections at
     /// <paramref name="revision"/>. Config priority 0 (highest) .. 9 maps to rule priority 255 .. 246
@@ -26,7 +29,7 @@ public static class AgentManifest
                     "local-only" => ReplicationDirection.LocalOnly,
                     _ => ReplicationDirection.Both,
                 },
-                Priority = (byte)(255 - Math.Clamp(pair.Value.Priority, 0, 9)),
+                Priority = (byte)(TopRulePriority - Math.Clamp(pair.Value.Priority, 0, 9)),
                 LocalOnlyFields = pair.Value.LocalOnlyFields.ToArray(),
             })
             .ToArray();

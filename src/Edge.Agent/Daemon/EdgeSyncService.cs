@@ -90,7 +90,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
     internal static Func<string, bool>? PriorityMatcher(IReadOnlyDictionary<string, CollectionConfig> manifest)
     {
         var exact = new HashSet<string>(StringComparer.Ordinal);
-        var prefixes = new List<string>();
+        var prefixes = new List<string>(); // the '*' patterns
         foreach ((string name, CollectionConfig collection) in manifest)
         {
             if (collection.Priority != 0)
@@ -98,9 +98,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
                 continue;
             }
 
-            if (name.EndsWith('*'))
+            if (NamePattern.IsPrefix(name))
             {
-                prefixes.Add(name[..^1]);
+                prefixes.Add(name);
             }
             else
             {
@@ -113,7 +113,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             return null;
         }
 
-        return name => exact.Contains(name) || prefixes.Exists(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
+        return name => exact.Contains(name) || prefixes.Exists(prefix => NamePattern.Matches(prefix, name));
     }
 
     // Priority: this node's own manifest entries with priority 0, or the leader's manifest rules with
@@ -128,8 +128,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
 
         foreach (CollectionRule rule in _manifest.Manifest.Collections)
         {
-            if (rule.Priority == byte.MaxValue
-                && (rule.Name == name || (rule.Name.EndsWith('*') && name.StartsWith(rule.Name[..^1], StringComparison.Ordinal))))
+            if (rule.Priority == AgentManifest.TopRulePriority && NamePattern.Matches(rule.Name, name))
             {
                 return true;
             }
@@ -143,9 +142,6 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
 
     /// <summary>Sync bursts run (each one SyncOnce round).</summary>
     public long Bursts => Interlocked.Read(ref _bursts);
-
-    /// <summary>The replication manifest in force on this node (the leader's, read retained before each burst).</summary>
-    public ManifestFilter Manifest => _manifest;
 
     /// <summary>Verify rounds run at the leader's pace (each compares every collection that travels and repairs what differs).</summary>
     public long VerifyRounds => Interlocked.Read(ref _verifyRounds);
@@ -188,7 +184,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             TimeSpan? wait;
             bool pending = decision.Inputs.Backlog.TotalOperations > 0;
             // Downloads: while nothing restricts sync, the leader's changes are pulled at least every pull interval.
-            bool pullDue = pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted && now - lastBurst >= pull;
+            // pullIn: the time left until the next pull is due (zero or less: due now); null when no pull is.
+            TimeSpan? pullIn = pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted ? pull - (now - lastBurst) : null;
+            bool pullDue = pullIn <= TimeSpan.Zero;
             // A burst that left due data behind (not yet durable, or it failed) must not spin: pause before the next.
             if ((decision.BurstDue || pullDue) && now - lastBurst >= TimeSpan.FromSeconds(1))
             {
@@ -209,9 +207,9 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             {
                 // Link and sysfs battery changes have no event here: look again after the check interval at the latest.
                 wait = next - now < check ? Max(next - now, TimeSpan.Zero) : check;
-                if (pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted && pull - (now - lastBurst) < wait)
+                if (pullIn is { } untilPull && untilPull < wait)
                 {
-                    wait = Max(pull - (now - lastBurst), TimeSpan.Zero);
+                    wait = Max(untilPull, TimeSpan.Zero);
                 }
             }
             else if (pending)
@@ -222,7 +220,7 @@ public sealed class EdgeSyncService : IAsyncDisposable, IBacklogSource
             else
             {
                 // Nothing to upload: sleep until a write (or the next pull while everything may go).
-                wait = pull > TimeSpan.Zero && decision.Rule == SyncRule.Unrestricted ? Max(pull - (now - lastBurst), TimeSpan.Zero) : null;
+                wait = pullIn is { } untilPull ? Max(untilPull, TimeSpan.Zero) : null;
             }
 
             try

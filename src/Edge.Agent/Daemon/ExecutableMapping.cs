@@ -18,9 +18,7 @@ internal static partial class ExecutableMapping
     private const int AdvisePageOut = 21; // MADV_PAGEOUT (Linux 5.4+): reclaim now, fault back in on use
 
     /// <summary>Pages out the running binary's mappings, then advises random access on them; returns how many mappings took both.</summary>
-    public static int ReleaseStartupPages() => Math.Min(Advise(AdvisePageOut), Advise(AdviseRandom));
-
-    private static int Advise(int advice)
+    public static int ReleaseStartupPages()
     {
         string? executable = Environment.ProcessPath;
         if (executable is null || !OperatingSystem.IsLinux())
@@ -48,7 +46,10 @@ internal static partial class ExecutableMapping
                     continue;
                 }
 
-                if (Madvise((nint)start, (nuint)(end - start), advice) == 0)
+                // Both advices on every mapping, whether or not the first took.
+                int pagedOut = Madvise((nint)start, (nuint)(end - start), AdvisePageOut);
+                int random = Madvise((nint)start, (nuint)(end - start), AdviseRandom);
+                if (pagedOut == 0 && random == 0)
                 {
                     advised++;
                 }

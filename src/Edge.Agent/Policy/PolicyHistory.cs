@@ -173,26 +173,22 @@ public static class PolicyHistory
             return inputs;
         }
 
-        var aged = new BacklogPriorityStats[inputs.Backlog.Priorities.Count];
-        for (int i = 0; i < aged.Length; i++)
-        {
-            BacklogPriorityStats stats = inputs.Backlog.Priorities[i];
-            aged[i] = stats with { OldestUnsentAge = stats.OldestUnsentAge + elapsed };
-        }
-
-        return inputs with { Backlog = inputs.Backlog with { Priorities = aged } };
+        return MapBacklog(inputs, stats => stats with { OldestUnsentAge = stats.OldestUnsentAge + elapsed });
     }
 
-    private static SyncPolicyInputs Sent(SyncPolicyInputs inputs, SyncDecision decision)
+    private static SyncPolicyInputs Sent(SyncPolicyInputs inputs, SyncDecision decision) =>
+        MapBacklog(inputs, stats => decision.Allows(stats.Priority) ? new BacklogPriorityStats(stats.Priority, 0, 0, null) : stats);
+
+    /// <summary>The inputs with every priority's backlog stats passed through <paramref name="map"/>, in order.</summary>
+    private static SyncPolicyInputs MapBacklog(SyncPolicyInputs inputs, Func<BacklogPriorityStats, BacklogPriorityStats> map)
     {
-        var left = new BacklogPriorityStats[inputs.Backlog.Priorities.Count];
-        for (int i = 0; i < left.Length; i++)
+        var mapped = new BacklogPriorityStats[inputs.Backlog.Priorities.Count];
+        for (int i = 0; i < mapped.Length; i++)
         {
-            BacklogPriorityStats stats = inputs.Backlog.Priorities[i];
-            left[i] = decision.Allows(stats.Priority) ? new BacklogPriorityStats(stats.Priority, 0, 0, null) : stats;
+            mapped[i] = map(inputs.Backlog.Priorities[i]);
         }
 
-        return inputs with { Backlog = inputs.Backlog with { Priorities = left } };
+        return inputs with { Backlog = inputs.Backlog with { Priorities = mapped } };
     }
 
     private static long Int(string text, int line, string column) =>

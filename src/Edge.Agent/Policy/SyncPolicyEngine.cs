@@ -59,7 +59,7 @@ public sealed class SyncPolicyEngine
 
         // 4. Data a low battery or a costly link would hold back is about to exceed its freshness
         // bound: one burst carries everything (critical battery, no link and quota decide before).
-        if (decision.Action == SyncAction.PriorityOnly && OverdueHeldBack(backlog) is BacklogPriorityStats overdue)
+        if (decision.Action == SyncAction.PriorityOnly && FirstDue(backlog, static priority => priority != SyncPriority.High) is BacklogPriorityStats overdue)
         {
             decision = decision with
             {
@@ -76,7 +76,7 @@ public sealed class SyncPolicyEngine
             _ when !pending || decision.Action == SyncAction.Defer => false,
             // Pressure rules: waiting longer is what they exist to prevent.
             SyncRule.QuotaNearlyFull or SyncRule.CostlyLinkBacklogOld or SyncRule.CostlyLinkQuotaHigh or SyncRule.FreshnessBound => true,
-            _ => DuePriority(backlog, decision.Action == SyncAction.PriorityOnly) is not null,
+            _ => FirstDue(backlog, decision.Action == SyncAction.PriorityOnly ? static priority => priority == SyncPriority.High : static _ => true) is not null,
         };
 
         DateTimeOffset? next = null;
@@ -96,7 +96,7 @@ public sealed class SyncPolicyEngine
                 {
                     if (stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
                         continue;
-                    TimeSpan wait = _options.FreshnessBound(stats.Priority) - _options.BurstLeadTime - age;
+                    TimeSpan wait = _options.BurstAge(stats.Priority) - age;
                     if (wait > TimeSpan.Zero)
                         next = Earliest(next, now + wait);
                     else if (burst && decision.Allows(stats.Priority))
@@ -113,31 +113,19 @@ public sealed class SyncPolicyEngine
     }
 
     /// <summary>
-    /// The priority whose oldest unsent op has reached its freshness bound minus the burst lead time
-    /// (highest priority first), among those <paramref name="highOnly"/> allows; null when none is due.
+    /// The stats of the priority whose oldest unsent op has reached its burst age (freshness bound
+    /// minus the burst lead time), highest priority first, among those <paramref name="include"/>
+    /// allows; null when none is due. Held-back priorities (normal or low) and the priorities a
+    /// priority-only decision lets through (high) are both found by it.
     /// </summary>
-    private SyncPriority? DuePriority(BacklogSnapshot backlog, bool highOnly)
-    {
-        SyncPriority? due = null;
-        foreach (BacklogPriorityStats stats in backlog.Priorities)
-        {
-            if ((highOnly && stats.Priority != SyncPriority.High) || stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
-                continue;
-            if (age >= _options.FreshnessBound(stats.Priority) - _options.BurstLeadTime && (due is null || stats.Priority < due))
-                due = stats.Priority;
-        }
-        return due;
-    }
-
-    /// <summary>The held-back priority (normal or low) nearest its freshness bound that is due now, or null.</summary>
-    private BacklogPriorityStats? OverdueHeldBack(BacklogSnapshot backlog)
+    private BacklogPriorityStats? FirstDue(BacklogSnapshot backlog, Func<SyncPriority, bool> include)
     {
         BacklogPriorityStats? due = null;
         foreach (BacklogPriorityStats stats in backlog.Priorities)
         {
-            if (stats.Priority == SyncPriority.High || stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
+            if (!include(stats.Priority) || stats.Operations <= 0 || stats.OldestUnsentAge is not TimeSpan age)
                 continue;
-            if (age >= _options.FreshnessBound(stats.Priority) - _options.BurstLeadTime && (due is null || stats.Priority < due.Value.Priority))
+            if (age >= _options.BurstAge(stats.Priority) && (due is null || stats.Priority < due.Value.Priority))
                 due = stats;
         }
         return due;

@@ -79,6 +79,9 @@ public sealed record SyncPolicyOptions
         _ => FreshnessBoundLow,
     };
 
+    /// <summary>The age at which <paramref name="priority"/>'s oldest unsent op is due a burst: its freshness bound minus the burst lead time.</summary>
+    public TimeSpan BurstAge(SyncPriority priority) => FreshnessBound(priority) - BurstLeadTime;
+
     /// <summary>Checks every value; throws <see cref="SyncPolicyException"/> (<see cref="SyncPolicyErrorCode.OptionsInvalid"/>) naming the first bad one.</summary>
     public void Validate()
     {

@@ -1,3 +1,5 @@
+using CortexEdge.Agent.Configuration;
+
 namespace CortexEdge.Agent.Policy;
 
 /// <summary>Where <see cref="SysfsNetworkSource"/> reads and which links count as metered.</summary>
@@ -29,9 +31,7 @@ public sealed record SysfsNetworkOptions
     {
         foreach (string pattern in MeteredInterfaces)
         {
-            if (pattern.EndsWith('*')
-                ? interfaceName.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
-                : string.Equals(interfaceName, pattern, StringComparison.Ordinal))
+            if (NamePattern.Matches(pattern, interfaceName))
                 return true;
         }
         return false;

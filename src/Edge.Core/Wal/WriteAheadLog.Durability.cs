@@ -453,7 +453,7 @@ public sealed partial class WriteAheadLog
                 continue;
             }
 
-            if (!_flushLock.TryEnter())
+            if (!TryLeadFlush())
             {
                 // A leader (or an explicit flush) is under way; when it ends it asks again for the
                 // writers left waiting. Queueing behind it would flush the first one it releases alone.
@@ -461,18 +461,11 @@ public sealed partial class WriteAheadLog
                 continue;
             }
 
-            try
+            if (_fault is not null)
             {
-                FlushCore();
-            }
-            catch (EdgeException)
-            {
-                // The fault is recorded and already failed the waiters; appends now report it.
+                // The flush failed (FlushCore throws only with the fault recorded, and the fault is
+                // never cleared): the waiters are already failed and appends now report it.
                 return;
-            }
-            finally
-            {
-                _flushLock.Exit();
             }
         }
     }
