@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using CortexEdge.Core.Clocks;
+using CortexEdge.Core.State;
 
 namespace CortexEdge.Core.Vectors;
 
@@ -102,7 +102,7 @@ public sealed partial class VectorCollection
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            ulong token = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)) | 1;
+            ulong token = StateStore.NewReplicaId();
             string temporary = indexPath + ".tmp";
             try
             {
