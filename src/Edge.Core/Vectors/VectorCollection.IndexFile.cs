@@ -467,13 +467,12 @@ public sealed partial class VectorCollection
             }
 
             ReadOnlySpan<byte> id = reader.Utf8("vector id");
-            if (_idMap.TryGet(id, payloadIds, out _))
+            idOffsets[slot] = reader.Position - id.Length;
+            if (!_idMap.TryAdd(id, slot, payloadIds))
             {
                 throw reader.Corrupt($"vector id '{Encoding.UTF8.GetString(id)}' appears in two slots");
             }
 
-            idOffsets[slot] = reader.Position - id.Length;
-            _idMap.Add(id, slot, payloadIds);
             _file.RestoreLongId(slot, id);
             if (reader.StringUnlessSame("document key", id) is { } key)
             {
