@@ -442,7 +442,6 @@ public sealed partial class VectorCollection
         }
 
         var freeSlots = new Stack<int>();
-        var otherKeys = new Dictionary<int, string>();
         // The id map is built from the ids in this file (where each slot's id starts in the payload), not
         // from the float32 file's trailers, so an open reads none of the float32 file's pages.
         long[] idOffsets = new long[slotHigh];
@@ -476,7 +475,8 @@ public sealed partial class VectorCollection
             _file.RestoreLongId(slot, id);
             if (reader.StringUnlessSame("document key", id) is { } key)
             {
-                otherKeys[slot] = key;
+                // The collection is new and dropped when the load fails, so its map is filled in place.
+                _otherKeys[slot] = key;
             }
         }
 
@@ -490,12 +490,6 @@ public sealed partial class VectorCollection
         reader.ExpectEnd();
 
         // Free slots are reused lowest first after a rebuild; any order is correct.
-        _otherKeys.Clear();
-        foreach ((int slot, string key) in otherKeys)
-        {
-            _otherKeys[slot] = key;
-        }
-
         _slotHigh = slotHigh;
         _partitions = partitions;
         _centroids = centroids;
