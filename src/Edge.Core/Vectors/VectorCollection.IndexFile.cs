@@ -399,29 +399,25 @@ public sealed partial class VectorCollection
         {
             int count = reader.Int32(0, live - members, "partition member count");
             members += count;
-            int capacity = Math.Max(4, count + (count / VectorPartition.GrowthDivisor));
             bool identity = reader.Int32(0, 1, "identity slots flag") == 1;
             if (identity && (partitionCount != 1 || count != slotHigh))
             {
                 throw reader.Corrupt($"partition {p} has identity slots, but there are {partitionCount} partitions and {count} members of {slotHigh} slots");
             }
 
-            int[]? slots = identity ? null : new int[capacity];
-            ushort[] scales = new ushort[capacity];
-            ushort[] headNorms = new ushort[capacity];
-            sbyte[] heads = new sbyte[(long)capacity * headLength];
-            sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];
-            ulong[] signs = new ulong[(long)capacity * signWords];
+            var partition = new VectorPartition(dimension, signCodes, count + (count / VectorPartition.GrowthDivisor), identity);
+            partition.SetCountForRebuild(count);
+            int[]? slots = partition.Slots;
             if (slots is not null)
             {
                 reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
             }
 
-            reader.Copy(MemoryMarshal.AsBytes(scales.AsSpan(0, count)));
-            reader.Copy(MemoryMarshal.AsBytes(headNorms.AsSpan(0, count)));
-            reader.Copy(MemoryMarshal.AsBytes(heads.AsSpan(0, count * headLength)));
-            reader.Copy(MemoryMarshal.AsBytes(tails.AsSpan(0, count * (dimension - headLength))));
-            reader.Copy(MemoryMarshal.AsBytes(signs.AsSpan(0, count * signWords)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.Scales.AsSpan(0, count)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.HeadNorms.AsSpan(0, count)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.HeadCodes.AsSpan(0, count * headLength)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.TailCodes.AsSpan(0, count * (dimension - headLength))));
+            reader.Copy(MemoryMarshal.AsBytes(partition.SignCodes.AsSpan(0, count * signWords)));
             for (int position = 0; position < count; position++)
             {
                 int slot = slots is null ? position : slots[position];
@@ -433,7 +429,7 @@ public sealed partial class VectorCollection
                 partitionOf[slot] = p;
             }
 
-            partitions[p] = new VectorPartition(dimension, signWords, count, slots, heads, tails, scales, headNorms, signs);
+            partitions[p] = partition;
         }
 
         if (members != live)
