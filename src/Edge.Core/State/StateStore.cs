@@ -215,7 +215,7 @@ internal sealed class StateStore : IDisposable
         }
     }
 
-    private static ulong NewReplicaId()
+    internal static ulong NewReplicaId()
     {
         // Guid.NewGuid draws from the OS's secure generator without loading OpenSSL (which
         // RandomNumberGenerator does on Linux: megabytes of resident memory for eight bytes).

@@ -161,22 +161,7 @@ internal static class Int8Kernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DotVector128(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
-    {
-        ref sbyte ra = ref MemoryMarshal.GetReference(a);
-        ref sbyte rb = ref MemoryMarshal.GetReference(b);
-        int n = a.Length;
-        int i = 0;
-        Vector128<int> acc = Vector128<int>.Zero;
-        for (; i <= n - 16; i += 16)
-        {
-            (Vector128<short> al, Vector128<short> ah) = Vector128.Widen(Vector128.LoadUnsafe(ref ra, (nuint)i));
-            (Vector128<short> bl, Vector128<short> bh) = Vector128.Widen(Vector128.LoadUnsafe(ref rb, (nuint)i));
-            (Vector128<int> pl, Vector128<int> ph) = Vector128.Widen((al * bl) + (ah * bh));
-            acc += pl + ph;
-        }
-
-        return Vector128.Sum(acc) + DotScalar(a, b, i);
-    }
+        => DotFromVector128(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), 0, a.Length);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DotVector256(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
@@ -194,18 +179,8 @@ internal static class Int8Kernels
             acc += pl + ph;
         }
 
-        int sum = Vector256.Sum(acc);
-        if (i <= n - 16)
-        {
-            // One 16-byte step keeps lengths like 48 or 80 out of the scalar tail.
-            (Vector128<short> al, Vector128<short> ah) = Vector128.Widen(Vector128.LoadUnsafe(ref ra, (nuint)i));
-            (Vector128<short> bl, Vector128<short> bh) = Vector128.Widen(Vector128.LoadUnsafe(ref rb, (nuint)i));
-            (Vector128<int> pl, Vector128<int> ph) = Vector128.Widen((al * bl) + (ah * bh));
-            sum += Vector128.Sum(pl + ph);
-            i += 16;
-        }
-
-        return sum + DotScalar(a, b, i);
+        // The 16-byte step keeps lengths like 48 or 80 out of the scalar tail.
+        return Vector256.Sum(acc) + DotFromVector128(ref ra, ref rb, i, n);
     }
 
     private static int SquaredL2Vector128(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
@@ -403,15 +378,7 @@ internal static class Int8Kernels
 
         for (; r < count; r++)
         {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
-            Vector256<int> acc = Vector256<int>.Zero;
-            for (int i = 0; i < body; i += 32)
-            {
-                (Vector256<short> ql, Vector256<short> qh) = Vector256.Widen(Vector256.LoadUnsafe(ref q, (nuint)i));
-                acc += WidenedProducts(ql, qh, Vector256.LoadUnsafe(ref row, (nuint)i));
-            }
-
-            Unsafe.Add(ref result, r) = Vector256.Sum(acc) + DotFromVector128(ref q, ref row, body, d);
+            Unsafe.Add(ref result, r) = DotVector256(query, rows.Slice(r * d, d));
         }
     }
 
@@ -463,14 +430,7 @@ internal static class Int8Kernels
 
         for (; r < count; r++)
         {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
-            Vector128<int> acc = Vector128<int>.Zero;
-            for (int i = 0; i < body; i += 16)
-            {
-                acc = Dp.DotProduct(acc, Vector128.LoadUnsafe(ref q, (nuint)i), Vector128.LoadUnsafe(ref row, (nuint)i));
-            }
-
-            Unsafe.Add(ref result, r) = Vector128.Sum(acc) + DotTail(ref q, ref row, body, d);
+            Unsafe.Add(ref result, r) = DotArm64(query, rows.Slice(r * d, d));
         }
     }
 
@@ -513,15 +473,7 @@ internal static class Int8Kernels
 
         for (; r < count; r++)
         {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
-            Vector128<int> acc = Vector128<int>.Zero;
-            for (int i = 0; i < body; i += 16)
-            {
-                Vector128<sbyte> qv = Vector128.LoadUnsafe(ref q, (nuint)i);
-                acc = NeonMultiplyAdd(acc, qv, qv.GetLower(), Vector128.LoadUnsafe(ref row, (nuint)i));
-            }
-
-            Unsafe.Add(ref result, r) = Vector128.Sum(acc) + DotTail(ref q, ref row, body, d);
+            Unsafe.Add(ref result, r) = DotFromVector128(ref q, ref Unsafe.Add(ref first, (nint)r * d), 0, d);
         }
     }
 
@@ -639,15 +591,7 @@ internal static class Int8Kernels
 
         for (; r < count; r++)
         {
-            ref sbyte row = ref Unsafe.Add(ref first, (nint)r * d);
-            Vector256<int> acc = Vector256<int>.Zero;
-            for (int i = 0; i < body; i += 32)
-            {
-                Vector256<sbyte> qv = Vector256.LoadUnsafe(ref q, (nuint)i);
-                acc += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(qv), Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i), qv)), ones);
-            }
-
-            Unsafe.Add(ref result, r) = Vector256.Sum(acc) + DotFromVector128(ref q, ref row, body, d);
+            Unsafe.Add(ref result, r) = DotX64(query, rows.Slice(r * d, d));
         }
     }
 

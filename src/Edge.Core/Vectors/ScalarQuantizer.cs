@@ -28,11 +28,7 @@ internal static class ScalarQuantizer
     internal static float QuantizeResidual(ReadOnlySpan<float> source, ReadOnlySpan<float> center, Span<sbyte> codes)
     {
         System.Diagnostics.Debug.Assert(source.Length == center.Length && source.Length == codes.Length, "quantizer spans must have equal length");
-        float maxAbs = 0f;
-        for (int i = 0; i < source.Length; i++)
-        {
-            maxAbs = MathF.Max(maxAbs, MathF.Abs(source[i] - center[i]));
-        }
+        float maxAbs = MaxAbsResidual(source, center);
 
         if (maxAbs == 0f)
         {
@@ -41,12 +37,7 @@ internal static class ScalarQuantizer
         }
 
         float scale = maxAbs / CodeMax;
-        float inverse = CodeMax / maxAbs;
-        for (int i = 0; i < source.Length; i++)
-        {
-            float q = MathF.Round((source[i] - center[i]) * inverse);
-            codes[i] = (sbyte)Math.Clamp(q, -CodeMax, CodeMax);
-        }
+        EncodeResidual(source, center, CodeMax / maxAbs, codes);
 
         return scale;
     }
@@ -60,11 +51,7 @@ internal static class ScalarQuantizer
     internal static ushort QuantizeResidualCompactScale(ReadOnlySpan<float> source, ReadOnlySpan<float> center, Span<sbyte> codes)
     {
         System.Diagnostics.Debug.Assert(source.Length == center.Length && source.Length == codes.Length, "quantizer spans must have equal length");
-        float maxAbs = 0f;
-        for (int i = 0; i < source.Length; i++)
-        {
-            maxAbs = MathF.Max(maxAbs, MathF.Abs(source[i] - center[i]));
-        }
+        float maxAbs = MaxAbsResidual(source, center);
 
         uint bits = BitConverter.SingleToUInt32Bits(maxAbs / CodeMax);
         // Round up (positive finite floats order like their bits): a scale never below the exact one.
@@ -76,14 +63,31 @@ internal static class ScalarQuantizer
             return 0;
         }
 
-        float inverse = 1f / scale;
+        EncodeResidual(source, center, 1f / scale, codes);
+
+        return (ushort)compact;
+    }
+
+    /// <summary>max |source[i] - center[i]| (0 for an all-zero residual).</summary>
+    private static float MaxAbsResidual(ReadOnlySpan<float> source, ReadOnlySpan<float> center)
+    {
+        float maxAbs = 0f;
+        for (int i = 0; i < source.Length; i++)
+        {
+            maxAbs = MathF.Max(maxAbs, MathF.Abs(source[i] - center[i]));
+        }
+
+        return maxAbs;
+    }
+
+    /// <summary>codes[i] = round((source[i] - center[i]) * inverse), clamped to [-127, 127].</summary>
+    private static void EncodeResidual(ReadOnlySpan<float> source, ReadOnlySpan<float> center, float inverse, Span<sbyte> codes)
+    {
         for (int i = 0; i < source.Length; i++)
         {
             float q = MathF.Round((source[i] - center[i]) * inverse);
             codes[i] = (sbyte)Math.Clamp(q, -CodeMax, CodeMax);
         }
-
-        return (ushort)compact;
     }
 
     /// <summary>The scale stored as <paramref name="bits"/> by <see cref="QuantizeResidualCompactScale"/>.</summary>

@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using CortexEdge.Core.Clocks;
+using CortexEdge.Core.State;
 
 namespace CortexEdge.Core.Vectors;
 
@@ -102,7 +102,7 @@ public sealed partial class VectorCollection
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            ulong token = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)) | 1;
+            ulong token = StateStore.NewReplicaId();
             string temporary = indexPath + ".tmp";
             try
             {
@@ -399,29 +399,25 @@ public sealed partial class VectorCollection
         {
             int count = reader.Int32(0, live - members, "partition member count");
             members += count;
-            int capacity = Math.Max(4, count + (count / VectorPartition.GrowthDivisor));
             bool identity = reader.Int32(0, 1, "identity slots flag") == 1;
             if (identity && (partitionCount != 1 || count != slotHigh))
             {
                 throw reader.Corrupt($"partition {p} has identity slots, but there are {partitionCount} partitions and {count} members of {slotHigh} slots");
             }
 
-            int[]? slots = identity ? null : new int[capacity];
-            ushort[] scales = new ushort[capacity];
-            ushort[] headNorms = new ushort[capacity];
-            sbyte[] heads = new sbyte[(long)capacity * headLength];
-            sbyte[] tails = new sbyte[(long)capacity * (dimension - headLength)];
-            ulong[] signs = new ulong[(long)capacity * signWords];
+            var partition = new VectorPartition(dimension, signCodes, count + (count / VectorPartition.GrowthDivisor), identity);
+            partition.SetCountForRebuild(count);
+            int[]? slots = partition.Slots;
             if (slots is not null)
             {
                 reader.Copy(MemoryMarshal.AsBytes(slots.AsSpan(0, count)));
             }
 
-            reader.Copy(MemoryMarshal.AsBytes(scales.AsSpan(0, count)));
-            reader.Copy(MemoryMarshal.AsBytes(headNorms.AsSpan(0, count)));
-            reader.Copy(MemoryMarshal.AsBytes(heads.AsSpan(0, count * headLength)));
-            reader.Copy(MemoryMarshal.AsBytes(tails.AsSpan(0, count * (dimension - headLength))));
-            reader.Copy(MemoryMarshal.AsBytes(signs.AsSpan(0, count * signWords)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.Scales.AsSpan(0, count)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.HeadNorms.AsSpan(0, count)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.HeadCodes.AsSpan(0, count * headLength)));
+            reader.Copy(MemoryMarshal.AsBytes(partition.TailCodes.AsSpan(0, count * (dimension - headLength))));
+            reader.Copy(MemoryMarshal.AsBytes(partition.SignCodes.AsSpan(0, count * signWords)));
             for (int position = 0; position < count; position++)
             {
                 int slot = slots is null ? position : slots[position];
@@ -433,7 +429,7 @@ public sealed partial class VectorCollection
                 partitionOf[slot] = p;
             }
 
-            partitions[p] = new VectorPartition(dimension, signWords, count, slots, heads, tails, scales, headNorms, signs);
+            partitions[p] = partition;
         }
 
         if (members != live)
@@ -442,7 +438,6 @@ public sealed partial class VectorCollection
         }
 
         var freeSlots = new Stack<int>();
-        var otherKeys = new Dictionary<int, string>();
         // The id map is built from the ids in this file (where each slot's id starts in the payload), not
         // from the float32 file's trailers, so an open reads none of the float32 file's pages.
         long[] idOffsets = new long[slotHigh];
@@ -467,17 +462,17 @@ public sealed partial class VectorCollection
             }
 
             ReadOnlySpan<byte> id = reader.Utf8("vector id");
-            if (_idMap.TryGet(id, payloadIds, out _))
+            idOffsets[slot] = reader.Position - id.Length;
+            if (!_idMap.TryAdd(id, slot, payloadIds))
             {
                 throw reader.Corrupt($"vector id '{Encoding.UTF8.GetString(id)}' appears in two slots");
             }
 
-            idOffsets[slot] = reader.Position - id.Length;
-            _idMap.Add(id, slot, payloadIds);
             _file.RestoreLongId(slot, id);
             if (reader.StringUnlessSame("document key", id) is { } key)
             {
-                otherKeys[slot] = key;
+                // The collection is new and dropped when the load fails, so its map is filled in place.
+                _otherKeys[slot] = key;
             }
         }
 
@@ -491,12 +486,6 @@ public sealed partial class VectorCollection
         reader.ExpectEnd();
 
         // Free slots are reused lowest first after a rebuild; any order is correct.
-        _otherKeys.Clear();
-        foreach ((int slot, string key) in otherKeys)
-        {
-            _otherKeys[slot] = key;
-        }
-
         _slotHigh = slotHigh;
         _partitions = partitions;
         _centroids = centroids;

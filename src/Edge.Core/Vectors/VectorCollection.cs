@@ -372,7 +372,6 @@ public sealed partial class VectorCollection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _file.MarkOpen();
             RetrainLocked();
         }
         finally

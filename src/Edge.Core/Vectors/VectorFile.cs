@@ -110,8 +110,7 @@ internal sealed unsafe partial class VectorFile : IDisposable, IVectorIdSource
 
         Span<byte> state = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(state, StateOpen);
-        RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
-        _stream.Flush(flushToDisk: true);
+        WriteHeaderDurably(state, CloseStateOffset);
         IsClosed = false;
     }
 
@@ -127,8 +126,7 @@ internal sealed unsafe partial class VectorFile : IDisposable, IVectorIdSource
         BinaryPrimitives.WriteUInt32LittleEndian(state, StateClosed);
         BinaryPrimitives.WriteUInt64LittleEndian(state[4..], token);
         BinaryPrimitives.WriteInt64LittleEndian(state[12..], stateLsn);
-        RandomAccess.Write(_stream.SafeFileHandle, state, CloseStateOffset);
-        _stream.Flush(flushToDisk: true);
+        WriteHeaderDurably(state, CloseStateOffset);
         IsClosed = true;
         CloseToken = token;
         ClosedStateLsn = stateLsn;
@@ -147,9 +145,15 @@ internal sealed unsafe partial class VectorFile : IDisposable, IVectorIdSource
 
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, stateLsn);
-        RandomAccess.Write(_stream.SafeFileHandle, bytes, StateLsnOffset);
-        _stream.Flush(flushToDisk: true);
+        WriteHeaderDurably(bytes, StateLsnOffset);
         ClosedStateLsn = stateLsn;
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> into the header at <paramref name="offset"/> and syncs the file.</summary>
+    private void WriteHeaderDurably(ReadOnlySpan<byte> bytes, long offset)
+    {
+        RandomAccess.Write(_stream.SafeFileHandle, bytes, offset);
+        _stream.Flush(flushToDisk: true);
     }
 
     /// <summary>

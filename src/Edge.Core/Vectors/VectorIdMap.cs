@@ -46,24 +46,9 @@ internal sealed class VectorIdMap
     internal bool TryGet<TIds>(ReadOnlySpan<byte> id, TIds ids, out int slot)
         where TIds : IVectorIdSource
     {
-        int i = Home(id);
-        while (true)
-        {
-            int candidate = _table[i];
-            if (candidate == Empty)
-            {
-                slot = -1;
-                return false;
-            }
-
-            if (ids.GetId(candidate).SequenceEqual(id))
-            {
-                slot = candidate;
-                return true;
-            }
-
-            i = Next(i);
-        }
+        int i = IndexOf(id, ids);
+        slot = i < 0 ? -1 : _table[i];
+        return i >= 0;
     }
 
     /// <summary>Maps <paramref name="id"/> (not yet present) to <paramref name="slot"/>.</summary>
@@ -77,6 +62,38 @@ internal sealed class VectorIdMap
 
         Insert(Home(id), slot);
         Count++;
+    }
+
+    /// <summary>
+    /// Maps <paramref name="id"/> to <paramref name="slot"/> unless it is already present (then false,
+    /// the map unchanged): one hash and one walk of the probe run, where TryGet then Add take two.
+    /// </summary>
+    internal bool TryAdd<TIds>(ReadOnlySpan<byte> id, int slot, TIds ids)
+        where TIds : IVectorIdSource
+    {
+        if ((Count + 1) * 4L > _table.Length * 3L)
+        {
+            Grow(ids);
+        }
+
+        int i = Home(id);
+        while (true)
+        {
+            int candidate = _table[i];
+            if (candidate == Empty)
+            {
+                _table[i] = slot;
+                Count++;
+                return true;
+            }
+
+            if (ids.GetId(candidate).SequenceEqual(id))
+            {
+                return false;
+            }
+
+            i = Next(i);
+        }
     }
 
     /// <summary>
@@ -103,21 +120,10 @@ internal sealed class VectorIdMap
     internal bool Remove<TIds>(ReadOnlySpan<byte> id, TIds ids)
         where TIds : IVectorIdSource
     {
-        int hole = Home(id);
-        while (true)
+        int hole = IndexOf(id, ids);
+        if (hole < 0)
         {
-            int candidate = _table[hole];
-            if (candidate == Empty)
-            {
-                return false;
-            }
-
-            if (ids.GetId(candidate).SequenceEqual(id))
-            {
-                break;
-            }
-
-            hole = Next(hole);
+            return false;
         }
 
         // Backward shift: pull later members of the probe run into the hole when the hole lies on
@@ -143,6 +149,28 @@ internal sealed class VectorIdMap
         _table[hole] = Empty;
         Count--;
         return true;
+    }
+
+    /// <summary>The table index holding <paramref name="id"/>; -1 when absent.</summary>
+    private int IndexOf<TIds>(ReadOnlySpan<byte> id, TIds ids)
+        where TIds : IVectorIdSource
+    {
+        int i = Home(id);
+        while (true)
+        {
+            int candidate = _table[i];
+            if (candidate == Empty)
+            {
+                return -1;
+            }
+
+            if (ids.GetId(candidate).SequenceEqual(id))
+            {
+                return i;
+            }
+
+            i = Next(i);
+        }
     }
 
     private int Home(ReadOnlySpan<byte> id)

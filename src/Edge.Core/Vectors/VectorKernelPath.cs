@@ -69,9 +69,6 @@ internal static class VectorKernelPaths
         _ => false,
     };
 
-    /// <summary>True when <paramref name="path"/> runs natively here for int8 kernels (Arm64: SDOT, or NEON multiply-add without it).</summary>
-    internal static bool IsSupportedInt8(VectorKernelPath path) => IsSupported(path);
-
     private static VectorKernelPath Pick(bool arm64) =>
         arm64 && AdvSimd.Arm64.IsSupported ? VectorKernelPath.Arm64
         : Vector256.IsHardwareAccelerated ? VectorKernelPath.Vector256

@@ -42,21 +42,6 @@ internal sealed class VectorPartition
         SignCodes = new ulong[capacity * _signWords];
     }
 
-    /// <summary>A partition over arrays read from an index file (<paramref name="count"/> members used).</summary>
-    internal VectorPartition(int dimension, int signWords, int count, int[]? slots, sbyte[] headCodes, sbyte[] tailCodes, ushort[] scales, ushort[] headNorms, ulong[] signCodes)
-    {
-        _dimension = dimension;
-        _head = HeadLengthFor(dimension);
-        _signWords = signWords;
-        Count = count;
-        Slots = slots;
-        HeadCodes = headCodes;
-        TailCodes = tailCodes;
-        Scales = scales;
-        HeadNorms = headNorms;
-        SignCodes = signCodes;
-    }
-
     /// <summary>Components per member in the head plane (the rest are in the tail plane).</summary>
     internal int HeadLength => _head;
 

@@ -117,7 +117,7 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         {
             string id = rows.GetString(0);
             string location = $"table ce_vectors row ('{collection}', '{id}')";
-            var version = new HlcTimestamp(unchecked((ulong)rows.GetInt64(3)) ^ SignBit, unchecked((ulong)rows.GetInt64(4)) ^ SignBit);
+            HlcTimestamp version = ReadVersion(rows, 3);
             if (rows.IsDBNull(1))
             {
                 state.Tombstones[id] = version;
@@ -130,10 +130,7 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
                 throw new EdgeCorruptionException(EdgeErrorCode.VectorRecordMalformed, location, $"vector blob is {blob.Length} bytes; dimension {dimension} needs {dimension * sizeof(float)}");
             }
 
-            for (int i = 0; i < dimension; i++)
-            {
-                buffer[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
-            }
+            FromBlob(blob, buffer);
 
             try
             {
@@ -413,7 +410,7 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         {
             string collection = vectorRows.GetString(0);
             string id = vectorRows.GetString(1);
-            var version = new HlcTimestamp(unchecked((ulong)vectorRows.GetInt64(4)) ^ SignBit, unchecked((ulong)vectorRows.GetInt64(5)) ^ SignBit);
+            HlcTimestamp version = ReadVersion(vectorRows, 4);
             buffer.ResetWrittenCount();
             if (vectorRows.IsDBNull(2))
             {
@@ -427,10 +424,7 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
                     values = new float[blob.Length / sizeof(float)];
                 }
 
-                for (int i = 0; i < values.Length; i++)
-                {
-                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(blob.AsSpan(i * sizeof(float)));
-                }
+                FromBlob(blob, values);
 
                 VectorCodec.EncodeUpsert(buffer, collection, id, vectorRows.GetString(2), metrics.GetValueOrDefault(collection), values);
             }
@@ -449,6 +443,19 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
 
         return blob;
     }
+
+    /// <summary>Fills <paramref name="into"/> from a little-endian float32 blob (<see cref="ToBlob"/>), one float per 4 bytes of <paramref name="into"/>'s length.</summary>
+    private static void FromBlob(ReadOnlySpan<byte> blob, Span<float> into)
+    {
+        for (int i = 0; i < into.Length; i++)
+        {
+            into[i] = BinaryPrimitives.ReadSingleLittleEndian(blob[(i * sizeof(float))..]);
+        }
+    }
+
+    /// <summary>The HLC stored in the columns hlc_time (at <paramref name="timeOrdinal"/>) and hlc_replica (the next), sign bit flipped.</summary>
+    private static HlcTimestamp ReadVersion(SqliteDataReader r, int timeOrdinal) =>
+        new(unchecked((ulong)r.GetInt64(timeOrdinal)) ^ SignBit, unchecked((ulong)r.GetInt64(timeOrdinal + 1)) ^ SignBit);
 
     /// <summary>The collection an op applies to, created by its first op; null when the op must be skipped.</summary>
     private CollectionState? Resolve(VectorOperation operation)
@@ -507,14 +514,7 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
             index.IndexFileProblem = problem?.Message;
         }
 
-        var state = new CollectionState(index);
-        if (tombstones is not null)
-        {
-            foreach ((string id, HlcTimestamp version) in tombstones)
-            {
-                state.Tombstones[id] = version;
-            }
-        }
+        var state = new CollectionState(index, tombstones);
 
         lock (_lock)
         {
@@ -536,12 +536,12 @@ internal sealed class VectorStateModule : IStateModule, IDisposable
         _stagedCollections.Clear();
     }
 
-    private sealed class CollectionState(VectorCollection index)
+    private sealed class CollectionState(VectorCollection index, Dictionary<string, HlcTimestamp>? tombstones = null)
     {
         internal VectorCollection Index { get; } = index;
 
-        /// <summary>Deleted ids and the HLC of their delete.</summary>
-        internal Dictionary<string, HlcTimestamp> Tombstones { get; } = new(StringComparer.Ordinal);
+        /// <summary>Deleted ids and the HLC of their delete (those read from the index file, handed over, when given).</summary>
+        internal Dictionary<string, HlcTimestamp> Tombstones { get; } = tombstones ?? new(StringComparer.Ordinal);
 
         /// <summary>Whether ce_vector_collections holds the row (set after a checkpoint writes it, or on load).</summary>
         internal bool Persisted { get; set; }

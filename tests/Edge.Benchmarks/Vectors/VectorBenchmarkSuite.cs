@@ -362,7 +362,7 @@ public sealed class VectorBenchmarkSuite : BenchmarkSuite
         report.Figure($"kernel {dimension}-d sign-code Hamming, scalar POPCNT", "M/s", scalarHamming, "distances per second, one core");
         foreach (VectorKernelPath path in new[] { VectorKernelPath.Vector128, VectorKernelPath.Vector256, VectorKernelPath.Arm64, VectorKernelPath.X64 })
         {
-            if (VectorKernelPaths.IsSupportedInt8(path))
+            if (VectorKernelPaths.IsSupported(path))
             {
                 double int8 = Throughput(rows, r => Int8Kernels.Dot(codes.AsSpan(0, dimension), codes.AsSpan(r * dimension, dimension), path));
                 report.Compare($"kernel {dimension}-d int8 dot, {path}", "M/s", int8, "scalar path", scalarInt8, lowerIsBetter: false);

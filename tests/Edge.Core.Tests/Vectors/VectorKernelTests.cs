@@ -260,7 +260,7 @@ public sealed class VectorKernelTests
     public void BestPaths_AreSupportedOnThisCpu()
     {
         Assert.True(VectorKernelPaths.IsSupported(VectorKernelPaths.BestFloat), $"best float path {VectorKernelPaths.BestFloat}");
-        Assert.True(VectorKernelPaths.IsSupportedInt8(VectorKernelPaths.BestInt8), $"best int8 path {VectorKernelPaths.BestInt8}");
+        Assert.True(VectorKernelPaths.IsSupported(VectorKernelPaths.BestInt8), $"best int8 path {VectorKernelPaths.BestInt8}");
         Assert.True(VectorKernelPaths.IsSupported(VectorKernelPaths.BestBinary), $"best binary path {VectorKernelPaths.BestBinary}");
     }
 
